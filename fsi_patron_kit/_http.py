@@ -1,0 +1,331 @@
+"""The shared transport: one pooled session, timeouts, retries, auth, redaction and history.
+
+Vendor clients describe *what* to send as a :class:`Call`; the transport decides *how*: it
+asks the auth hook for credentials, retries what is safe to retry, records every attempt in the
+history, and turns network failures into :class:`~fsi_patron_kit.errors.TransportError` with
+secrets removed. It never knows a vendor's field names; decoding answers is the client's job.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+import requests
+from requests.adapters import HTTPAdapter
+
+from ._version import __version__
+from ._history import Exchange, History
+from ._redact import (
+    install_log_filter,
+    redact_body,
+    redact_text,
+    redact_url,
+)
+from .errors import (
+    APIError,
+    AuthError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+
+log = logging.getLogger("fsi_patron_kit.http")
+install_log_filter("fsi_patron_kit", "urllib3.connectionpool", "urllib3.util.retry", "requests")
+
+USER_AGENT = f"fsi-patron-kit/{__version__}"
+DEFAULT_TIMEOUT = (3.05, 30.0)
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """One logical request. ``idempotent`` says whether repeating it is harmless."""
+
+    method: str
+    path: str
+    action: str | None = None
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    idempotent: bool = False
+    authenticated: bool = True
+
+
+class Auth(Protocol):
+    """How a vendor gets, attaches and renews credentials; the transport calls it."""
+
+    def apply(self, call: Call) -> Call:
+        """Return ``call`` with credentials attached (header, cookie or body field)."""
+
+    def ensure(self, transport: Transport) -> None:
+        """Acquire credentials, or renew them if they are about to expire."""
+
+    def is_rejection(self, response: requests.Response) -> bool:
+        """Whether ``response`` says the credentials were refused or expired."""
+
+    def recover(self, transport: Transport, rejected: Call) -> None:
+        """Renew (or log in again) after a rejection of ``rejected``."""
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Jittered exponential backoff.
+
+    Idempotent calls are retried after connection failures, timeouts and 502/503/504.
+    Any call is retried after a 429 (the server refused it unprocessed) and after a connect
+    timeout (it was never sent). ``Retry-After`` is honoured up to ``max_retry_after``.
+    """
+
+    attempts: int = 4
+    backoff: float = 0.2
+    max_backoff: float = 5.0
+    max_retry_after: float = 60.0
+    statuses: frozenset[int] = frozenset({502, 503, 504})
+    rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def check_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """Refuse anything but https, except plain http to this machine (the sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("url", "must be an absolute http(s) URL")
+    if parts.scheme == "http" and not (allow_insecure_http or is_loopback(parts.hostname)):
+        raise ConfigError(
+            "url",
+            "plain http is only allowed to loopback; use https or pass allow_insecure_http=True",
+        )
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def error_for_status(status: int | None) -> type[APIError]:
+    """The exception class that an HTTP status means, before any vendor refinement."""
+    if status in (401, 403):
+        return AuthError
+    if status == 404:
+        return NotFoundError
+    if status == 409:
+        return ConflictError
+    if status == 429:
+        return RateLimitError
+    if status is not None and status >= 500:
+        return ServerError
+    return APIError
+
+
+class Transport:
+    """A pooled ``requests.Session`` for one client, with everything around it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        vendor: str,
+        auth: Auth | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        pool_size: int = 16,
+        history_size: int = 1000,
+        record_bodies: bool = False,
+        allow_insecure_http: bool = False,
+        verify: bool | str = True,
+        describe_failure: Callable[[requests.Response], str | None] | None = None,
+    ) -> None:
+        if verify is False:
+            raise ConfigError("verify", "TLS verification cannot be turned off; pass a CA bundle path")
+        self.base_url = check_url(base_url, allow_insecure_http=allow_insecure_http)
+        self.vendor = vendor
+        self.auth = auth
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.history = History(history_size)
+        self.record_bodies = record_bodies
+        self._describe_failure = describe_failure
+        self.session = requests.Session()
+        self.session.verify = verify
+        self.session.headers["User-Agent"] = USER_AGENT
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.vendor} {redact_url(self.base_url)}>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def url_for(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def send(self, call: Call) -> requests.Response:
+        """Send ``call`` with credentials, retrying what is safe; renew credentials once if refused."""
+        if not (call.authenticated and self.auth):
+            return self._send_with_retries(call)
+        self.auth.ensure(self)
+        applied = self.auth.apply(call)
+        response = self._send_with_retries(applied)
+        if self.auth.is_rejection(response):
+            self.auth.recover(self, applied)
+            response = self._send_with_retries(self.auth.apply(call))
+        return response
+
+    def _send_with_retries(self, call: Call) -> requests.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            last_try = attempt >= self.retry.attempts
+            try:
+                response = self._attempt(call, attempt)
+            except requests.ConnectTimeout as exc:
+                if last_try:
+                    raise self._transport_error(call, exc) from None
+                time.sleep(self.retry.delay(attempt))
+                continue
+            except requests.RequestException as exc:
+                if last_try or not call.idempotent:
+                    raise self._transport_error(call, exc) from None
+                time.sleep(self.retry.delay(attempt))
+                continue
+            retryable = response.status_code == 429 or (
+                call.idempotent and response.status_code in self.retry.statuses
+            )
+            if not retryable or last_try:
+                return response
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.retry.max_retry_after:
+                return response
+            time.sleep(self.retry.delay(attempt, wait))
+
+    def _attempt(self, call: Call, attempt: int) -> requests.Response:
+        url = self.url_for(call.path)
+        request = self.session.prepare_request(
+            requests.Request(
+                call.method,
+                url,
+                params=call.params,
+                json=call.json,
+                data=call.data,
+                headers=dict(call.headers),
+            )
+        )
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        try:
+            response = self.session.send(request, timeout=self.timeout)
+        except requests.RequestException as exc:
+            self._record(call, request, attempt, started, clock, None, error=type(exc).__name__)
+            raise
+        self._record(call, request, attempt, started, clock, response)
+        return response
+
+    def _record(
+        self,
+        call: Call,
+        request: requests.PreparedRequest,
+        attempt: int,
+        started: datetime,
+        clock: float,
+        response: requests.Response | None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        elapsed_ms = (time.perf_counter() - clock) * 1000
+        url = redact_url(request.url or "")
+        status = response.status_code if response is not None else None
+        if response is not None and error is None:
+            error = self._failure_of(response)
+        outcome = "ok" if response is not None and response.ok and not error else "error"
+        body = request.body
+        keep = self.record_bodies
+        self.history.add(
+            Exchange(
+                started=started,
+                vendor=self.vendor,
+                action=call.action,
+                method=call.method,
+                url=url,
+                status=status,
+                elapsed_ms=round(elapsed_ms, 3),
+                attempt=attempt,
+                request_bytes=len(body) if body else 0,
+                response_bytes=len(response.content) if response is not None else 0,
+                outcome=outcome,
+                error=redact_text(error) if error else None,
+                request_body=redact_body(body, request.headers.get("Content-Type", "")) if keep else None,
+                response_body=(
+                    redact_body(response.content, response.headers.get("Content-Type", ""))
+                    if keep and response is not None
+                    else None
+                ),
+            )
+        )
+        log.debug(
+            "%s %s %s -> %s in %.1f ms (attempt %d)",
+            self.vendor,
+            call.action or call.method,
+            url,
+            status if status is not None else error,
+            elapsed_ms,
+            attempt,
+        )
+
+    def _failure_of(self, response: requests.Response) -> str | None:
+        if self._describe_failure is not None:
+            try:
+                return self._describe_failure(response)
+            except Exception:  # a describer must never break the request it describes
+                return None
+        return None if response.ok else response.reason
+
+    def _transport_error(self, call: Call, exc: requests.RequestException) -> TransportError:
+        url = redact_url(self.url_for(call.path))
+        reason = redact_text(str(exc))
+        return TransportError(
+            f"{self.vendor} {call.action or call.method} {url} failed: {type(exc).__name__}: {reason}",
+            method=call.method,
+            url=url,
+        )

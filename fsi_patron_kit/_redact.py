@@ -1,0 +1,165 @@
+"""Keep secrets out of everything the kit shows: URLs, headers, bodies, logs, exceptions.
+
+Two nets, because either alone leaks:
+
+* by name: values of well-known secret fields (``apikey``, ``token``, ``Authorization``...)
+  are masked wherever they appear in a query string, header set or body;
+* by value: every secret a client holds or receives (keys, one-time codes, session tokens) is
+  registered here, and any text shown later has those literal values replaced. This catches a
+  secret that travels under an unexpected name, inside an error message from ``requests``, or
+  in a log line written by ``urllib3``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+
+SECRET_NAMES = frozenset(
+    {
+        "apikey",
+        "api_key",
+        "apisecret",
+        "api_secret",
+        "secret",
+        "token",
+        "renewtoken",
+        "accesstoken",
+        "accesssecret",
+        "refreshtoken",
+        "password",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "x-okapi-token",
+        "wise_key",
+    }
+)
+
+# Secrets shorter than this are not replaced by value: masking every "1" in a log is noise.
+_MIN_SECRET_LENGTH = 4
+_MAX_REMEMBERED = 2048
+
+
+class _SecretRegistry:
+    """A bounded, thread-safe set of literal secret values, longest first when replacing."""
+
+    def __init__(self) -> None:
+        self._values: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._ordered: tuple[str, ...] = ()
+
+    def add(self, value: str | None) -> None:
+        if not value or len(value) < _MIN_SECRET_LENGTH:
+            return
+        with self._lock:
+            self._values[value] = None
+            self._values.move_to_end(value)
+            while len(self._values) > _MAX_REMEMBERED:
+                self._values.popitem(last=False)
+            self._ordered = tuple(sorted(self._values, key=len, reverse=True))
+
+    def scrub(self, text: str) -> str:
+        for value in self._ordered:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+
+_registry = _SecretRegistry()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so that it is masked wherever it shows up later."""
+    _registry.add(value)
+
+
+def is_secret_name(name: str) -> bool:
+    return name.strip().lower() in SECRET_NAMES
+
+
+_NAMED_VALUE = re.compile(
+    r"(?i)\b(" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r")=([^&\s'\"),;]+)"
+)
+
+
+def redact_text(text: str) -> str:
+    """Mask every registered secret value, and every ``name=value`` pair of a secret name."""
+    if not text:
+        return text
+    return _NAMED_VALUE.sub(lambda m: f"{m.group(1)}={MASK}", _registry.scrub(text))
+
+
+def redact_url(url: str) -> str:
+    """Mask secret query parameters and any registered value in a URL."""
+    parts = urlsplit(url)
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
+        parts = parts._replace(query=query)
+    if parts.password:
+        parts = parts._replace(netloc=f"{parts.username}:{MASK}@{parts.hostname}")
+    return redact_text(urlunsplit(parts))
+
+
+def redact_mapping(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a header set, form or JSON object with secret fields masked, recursively."""
+    if not values:
+        return {}
+    return {key: MASK if is_secret_name(str(key)) else redact_value(val) for key, val in values.items()}
+
+
+def redact_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return redact_mapping(value)
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def redact_body(body: bytes | str | None, content_type: str = "") -> str | None:
+    """A printable, redacted copy of a request or response body."""
+    if body is None:
+        return None
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if "json" in content_type or text[:1] in "{[":
+        try:
+            return json.dumps(redact_value(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    if "x-www-form-urlencoded" in content_type:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        return urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
+    return redact_text(text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a log record's message with registered secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = redact_text(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def install_log_filter(*logger_names: str) -> None:
+    """Attach the redacting filter to loggers that may print URLs (ours and urllib3's)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)

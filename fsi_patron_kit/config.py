@@ -1,0 +1,143 @@
+"""Named profiles and secrets.
+
+A notebook switches from the sandbox to a real tenant by changing one parameter, the profile
+name. Profiles live in a TOML file (``$PATRON_KIT_CONFIG``, else
+``~/.config/fsi-patron-kit/profiles.toml``)::
+
+    [profiles.westfield]
+    vendor = "fsi"
+    url = "https://library.westfield.example"
+    apikey = { env = "WESTFIELD_FSI_APIKEY" }
+    apisecret = { prompt = true }
+
+Any setting can be overridden by an environment variable ``PATRON_KIT_<PROFILE>_<SETTING>``
+(upper case, dashes as underscores), which is also where a secret is looked for when the file
+does not say. Secrets are never read from the file itself: a literal secret there is refused,
+so that a profile file can be shared or committed without leaking anything.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._redact import MASK, is_secret_name, register_secret
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["Secret", "Profile", "load_profile", "config_path", "SANDBOX"]
+
+SANDBOX = "sandbox"
+CONFIG_ENV = "PATRON_KIT_CONFIG"
+
+
+@attrs.frozen(repr=False, eq=False)
+class Secret:
+    """A secret value that never shows itself: not in repr, str, logs or history."""
+
+    _value: str
+
+    def __attrs_post_init__(self) -> None:
+        register_secret(self._value)
+
+    @classmethod
+    def of(cls, value: str | Secret, *, field: str) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(field, "a non-empty secret string is required")
+        return cls(value)
+
+    def reveal(self) -> str:
+        """The value itself, for the one place that must send it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{MASK}')"
+
+    __str__ = __repr__
+
+
+@attrs.frozen(kw_only=True)
+class Profile:
+    """Where to connect and how to authenticate; secrets resolved only when used."""
+
+    name: str
+    vendor: str
+    url: str
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+    secret_sources: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=False)
+
+    def secret(self, key: str, *, prompt: bool = True) -> Secret:
+        """Resolve one secret: the environment first, then an interactive prompt."""
+        source = self.secret_sources.get(key, {})
+        env_name = source.get("env") or env_var(self.name, key)
+        value = os.environ.get(env_name)
+        if value:
+            return Secret(value)
+        if prompt and source.get("prompt", True) and sys.stdin is not None and sys.stdin.isatty():
+            return Secret.of(getpass.getpass(f"{self.name} {key}: "), field=key)
+        raise ConfigError(
+            f"profiles.{self.name}.{key}",
+            f"secret not found; set the environment variable {env_name}",
+        )
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or Path.home() / ".config" / "fsi-patron-kit" / "profiles.toml")
+
+
+def env_var(profile: str, key: str) -> str:
+    return f"PATRON_KIT_{profile}_{key}".upper().replace("-", "_")
+
+
+def load_profile(name: str, *, path: Path | None = None) -> Profile:
+    """Read profile ``name`` from the TOML file, with environment overrides applied."""
+    path = path or config_path()
+    table: dict[str, Any] = {}
+    if path.exists():
+        with path.open("rb") as handle:
+            try:
+                document = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+        table = dict(document.get("profiles", {}).get(name, {}))
+    prefix = env_var(name, "")
+    for key, value in os.environ.items():
+        setting = key[len(prefix):].lower() if key.startswith(prefix) else ""
+        if setting and not is_secret_name(setting):
+            table[setting] = value
+    if not table:
+        raise ConfigError("profile", f"no profile named {name!r} in {path} or the environment")
+    settings: dict[str, Any] = {}
+    secrets: dict[str, Mapping[str, Any]] = {}
+    for key, value in table.items():
+        if is_secret_name(key):
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"profiles.{name}.{key}",
+                    "secrets may not be written in the profile file; use { env = \"VAR\" } or { prompt = true }",
+                )
+            secrets[key] = dict(value)
+        else:
+            settings[key] = value
+    for required in ("vendor", "url"):
+        if not settings.get(required):
+            raise ConfigError(f"profiles.{name}.{required}", "is required")
+    return Profile(
+        name=name,
+        vendor=str(settings.pop("vendor")),
+        url=str(settings.pop("url")),
+        settings=settings,
+        secret_sources=secrets,
+    )

@@ -1,0 +1,224 @@
+"""Reading FSI answers, whatever form a tenant sends, and FSI's token life cycle.
+
+Answers seen in the wild: ``{"d": "<JSON string>"}``, ``{"d": {...}}``, ``{"d": "<code>"}``,
+bare objects, ``{"result": false, "msg": ...}`` with HTTP 200, and HTTP 500
+``{"Message", "StackTrace", "ExceptionType"}``. :func:`decode` turns each into the bare value
+or a typed exception; :class:`FsiAuth` runs getcode -> gettoken, renews before expiry and once
+after an expired-token failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+import requests
+
+from .._http import Call, Transport, error_for_status
+from .._redact import redact_url, register_secret
+from ..config import Secret
+from ..errors import APIError, AuthError, ConflictError, NotFoundError
+
+VENDOR = "fsi"
+PATH = "/services/SSLIB_SER_PATRON_API.asmx/patron"
+TOKEN_REJECTED = re.compile(r"session token", re.IGNORECASE)
+_ASPNET_DATE = re.compile(r"/Date\((-?\d+)")
+
+
+def unwrap(body: Any) -> Any:
+    """Strip the ASP.NET ``{"d": ...}`` envelope and decode a JSON-encoded string inside it."""
+    if isinstance(body, dict) and set(body) == {"d"}:
+        body = body["d"]
+        if isinstance(body, str) and body[:1] in ("{", "["):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                pass
+    return body
+
+
+def failure_of(value: Any) -> str | None:
+    """FSI's failure message if ``value`` is a ``{"result": false}`` answer."""
+    if isinstance(value, dict) and str(value.get("result")).lower() == "false":
+        return str(value.get("msg") or "Request failed.")
+    return None
+
+
+def decode(response: requests.Response, *, action: str) -> Any:
+    """The answer's value, or the typed exception it stands for."""
+    context = {"vendor": VENDOR, "method": "POST", "url": redact_url(response.url or ""), "action": action}
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        fault = body if isinstance(body, dict) else {}
+        message = fault.get("Message") or response.text[:200] or response.reason
+        cls = error_for_status(response.status_code)
+        return _raise(cls, message, status=response.status_code, code=fault.get("ExceptionType"), **context)
+    if body is None:
+        _raise(APIError, "answer is not JSON", status=response.status_code, **context)
+    value = unwrap(body)
+    message = failure_of(value)
+    if message is not None:
+        _raise(_failure_class(message), message, status=response.status_code, **context)
+    return value
+
+
+def describe(response: requests.Response) -> str | None:
+    """A history note: the fault or failure message, if the answer is one."""
+    try:
+        value = unwrap(response.json())
+    except ValueError:
+        return None if response.ok else response.reason
+    if not response.ok:
+        return (value.get("ExceptionType") if isinstance(value, dict) else None) or response.reason
+    return failure_of(value)
+
+
+def _failure_class(message: str) -> type[APIError]:
+    lowered = message.lower()
+    if TOKEN_REJECTED.search(message) or "api key" in lowered or "api secret" in lowered or "code" in lowered:
+        return AuthError
+    if "not found" in lowered:
+        return NotFoundError
+    if "already exists" in lowered or "multiple" in lowered:
+        return ConflictError
+    return APIError
+
+
+def _raise(cls: type[APIError], message: str, **kwargs: Any) -> Any:
+    raise cls(message, **kwargs)
+
+
+def parse_expire(value: Any, *, now: float) -> float | None:
+    """Epoch seconds from ``expire``: ISO-8601, ``/Date(ms)/``, epoch s or ms, or a lifetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        number = float(value)
+        if number > 1e11:
+            return number / 1000
+        return number if number > 1e9 else now + number
+    text = str(value).strip()
+    match = _ASPNET_DATE.search(text)
+    if match:
+        return int(match.group(1)) / 1000
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.timestamp() if when.tzinfo else when.astimezone().timestamp()
+
+
+@attrs.frozen
+class SessionInfo:
+    """What a notebook may see of the session: never the tokens themselves."""
+
+    expires_at: datetime | None
+    logins: int
+    renewals: int
+
+
+class FsiAuth:
+    """The FSI token life cycle, shared by every call of one client (thread-safe)."""
+
+    def __init__(self, apikey: Secret, apisecret: Secret, *, encoding: Callable[[dict], dict],
+                 renew_margin: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+        self._apikey = apikey
+        self._apisecret = apisecret
+        self._encode = encoding
+        self._margin = renew_margin
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._token: str | None = None
+        self._renewtoken: str | None = None
+        self._expires: float | None = None
+        self.logins = 0
+        self.renewals = 0
+
+    def __repr__(self) -> str:
+        return f"<FsiAuth logged_in={self._token is not None}>"
+
+    @property
+    def session(self) -> SessionInfo:
+        expires = datetime.fromtimestamp(self._expires).astimezone() if self._expires else None
+        return SessionInfo(expires_at=expires, logins=self.logins, renewals=self.renewals)
+
+    # -- the Auth protocol -------------------------------------------------------------------
+    def apply(self, call: Call) -> Call:
+        payload = dict(call.json if call.json is not None else call.data or {})
+        payload["token"] = self._token
+        return attrs.evolve(call, **self._encode(payload))
+
+    def ensure(self, transport: Transport) -> None:
+        with self._lock:
+            if self._token is None:
+                self.login(transport)
+            elif self._expires is not None and self._expires - self._clock() < self._margin:
+                self._renew_or_login(transport)
+
+    def is_rejection(self, response: requests.Response) -> bool:
+        try:
+            message = failure_of(unwrap(response.json()))
+        except ValueError:
+            return False
+        return message is not None and bool(TOKEN_REJECTED.search(message))
+
+    def recover(self, transport: Transport, rejected: Call) -> None:
+        with self._lock:
+            sent = (rejected.json or rejected.data or {}).get("token")
+            if sent == self._token:  # nobody renewed it meanwhile
+                self._renew_or_login(transport)
+
+    # -- the flow itself ------------------------------------------------------------------------
+    def login(self, transport: Transport) -> None:
+        """getcode with the API key, then gettoken with the code and the API secret."""
+        with self._lock:
+            answer = self._post(transport, "getcode", {"apikey": self._apikey.reveal()})
+            code = answer.get("code") if isinstance(answer, dict) else answer
+            if not isinstance(code, str) or not code:
+                raise APIError("getcode answered without a code", vendor=VENDOR, action="getcode")
+            register_secret(code)
+            self._store(self._post(transport, "gettoken", {"code": code, "apisecret": self._apisecret.reveal()}), "gettoken")
+            self.logins += 1
+
+    def renew(self, transport: Transport) -> None:
+        """renewtoken: a fresh token without a new login."""
+        with self._lock:
+            if self._token is None or self._renewtoken is None:
+                raise AuthError("no session to renew; log in first", vendor=VENDOR, action="renewtoken")
+            answer = self._post(
+                transport,
+                "renewtoken",
+                {"token": self._token, "apisecret": self._apisecret.reveal(), "renewtoken": self._renewtoken},
+            )
+            self._store(answer, "renewtoken")
+            self.renewals += 1
+
+    def _renew_or_login(self, transport: Transport) -> None:
+        try:
+            self.renew(transport)
+        except AuthError:
+            self._token = None
+            self.login(transport)
+
+    def _store(self, answer: Any, action: str) -> None:
+        if not isinstance(answer, dict) or not answer.get("token"):
+            raise APIError(f"{action} answered without a token", vendor=VENDOR, action=action)
+        for key in ("token", "renewtoken"):
+            register_secret(answer.get(key))
+        self._token = str(answer["token"])
+        self._renewtoken = str(answer.get("renewtoken") or "") or None
+        self._expires = parse_expire(answer.get("expire"), now=self._clock())
+
+    def _post(self, transport: Transport, action: str, fields: dict[str, Any]) -> Any:
+        call = Call(method="POST", path=PATH, action=action, authenticated=False,
+                    **self._encode({"action": action, **fields}))
+        return decode(transport.send(call), action=action)

@@ -1,0 +1,197 @@
+"""What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs and counters.
+
+werkzeug serves the emulators because it gives a threaded, keep-alive HTTP/1.1 server and
+proper request parsing (JSON, forms, cookies) in a few lines, so each emulator is only the
+vendor's logic. The fault layer sits in front of every emulator so that latency, 500s,
+connection resets and 429s behave the same for all vendors.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import attrs
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+@attrs.define(kw_only=True)
+class Knobs:
+    """Faults and timings an emulator applies; change them at any time, even mid-run.
+
+    Random faults use a seeded generator so a run is repeatable. ``fail_next`` queues exact
+    faults for tests: ``"reset"``, ``"500"``, ``"429"`` or ``"503"``.
+    """
+
+    latency: float = 0.0
+    error_rate: float = 0.0
+    reset_rate: float = 0.0
+    rate_limit: float | None = None
+    retry_after: int = 1
+    token_lifetime: float = 1200.0
+    seed: int = 7
+    _queue: list[str] = attrs.field(factory=list, alias="_queue")
+    _rng: random.Random = attrs.field(init=False)
+    _bucket: tuple[float, float] = attrs.field(init=False, default=(0.0, 0.0))
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
+
+    def __attrs_post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def fail_next(self, kind: str, count: int = 1) -> None:
+        if kind not in ("reset", "500", "429", "503"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        with self._lock:
+            self._queue.extend([kind] * count)
+
+    def clear(self) -> None:
+        """Back to a well-behaved server."""
+        with self._lock:
+            self._queue.clear()
+        self.latency = self.error_rate = self.reset_rate = 0.0
+        self.rate_limit = None
+
+    def draw(self) -> str | None:
+        """The fault for the next request, if any."""
+        with self._lock:
+            if self._queue:
+                return self._queue.pop(0)
+            if self.rate_limit and not self._take_token():
+                return "429"
+            roll = self._rng.random()
+        if roll < self.reset_rate:
+            return "reset"
+        if roll < self.reset_rate + self.error_rate:
+            return "500"
+        return None
+
+    def _take_token(self) -> bool:
+        tokens, stamp = self._bucket
+        now = time.monotonic()
+        capacity = max(1.0, float(self.rate_limit or 1))
+        tokens = min(capacity, tokens + (now - stamp) * float(self.rate_limit or 0)) if stamp else capacity
+        if tokens >= 1:
+            self._bucket = (tokens - 1, now)
+            return True
+        self._bucket = (tokens, now)
+        return False
+
+
+@attrs.define
+class Counters:
+    """What an emulator received and wrote, so tests can prove what did and did not happen."""
+
+    requests: int = 0
+    actions: Counter = attrs.field(factory=Counter)
+    writes: Counter = attrs.field(factory=Counter)
+    faults: Counter = attrs.field(factory=Counter)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, alias="_lock")
+
+    def request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def action(self, name: str) -> None:
+        with self._lock:
+            self.actions[name] += 1
+
+    def write(self, record_key: str) -> None:
+        with self._lock:
+            self.writes[record_key] += 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self.faults[kind] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.actions.clear()
+            self.writes.clear()
+            self.faults.clear()
+
+
+class FaultLayer:
+    """WSGI middleware: count, then apply the knobs, then hand over to the emulator."""
+
+    def __init__(self, app: WSGIApp, knobs: Knobs, counters: Counters, fault_response: Callable[[], Response]):
+        self.app = app
+        self.knobs = knobs
+        self.counters = counters
+        self.fault_response = fault_response
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        self.counters.request()
+        if self.knobs.latency:
+            time.sleep(self.knobs.latency)
+        fault = self.knobs.draw()
+        if fault is None:
+            return self.app(environ, start_response)
+        self.counters.fault(fault)
+        if fault == "reset":
+            Request(environ).get_data()  # read the body so the client has finished sending
+            _reset(environ["werkzeug.socket"])
+            raise _ResetConnection
+        if fault in ("429", "503"):
+            text = "Too Many Requests" if fault == "429" else "Service Unavailable"
+            response = Response(text, status=int(fault), mimetype="text/plain")
+            response.headers["Retry-After"] = str(self.knobs.retry_after)
+        else:
+            response = self.fault_response()
+        return response(environ, start_response)
+
+
+class _ResetConnection(Exception):
+    """Ends a request whose connection the fault layer has already dropped."""
+
+
+def _reset(connection: socket.socket) -> None:
+    """Drop the connection with a TCP reset, as a crashing proxy or load balancer would."""
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access or error log on stderr: it would fill notebooks and test output."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+    def log(self, type: str, message: str, *args) -> None:
+        pass
+
+
+class EmulatorServer:
+    """One emulator served on 127.0.0.1 from a background thread."""
+
+    def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="patron-kit-sandbox", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
