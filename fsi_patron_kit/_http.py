@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from ._redact import (
     redact_body,
     redact_text,
     redact_url,
+    register_secret,
 )
 from .errors import (
     APIError,
@@ -77,6 +78,9 @@ class Auth(Protocol):
 
     def recover(self, transport: Transport, rejected: Call) -> None:
         """Renew (or log in again) after a rejection of ``rejected``."""
+
+    def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:
+        """Credentials that ``response`` hands out, to be masked before it is recorded."""
 
 
 @attrs.frozen(kw_only=True)
@@ -274,6 +278,9 @@ class Transport:
         error: str | None = None,
     ) -> None:
         elapsed_ms = (time.perf_counter() - clock) * 1000
+        if response is not None and self.auth is not None:
+            for secret in self.auth.secrets_in(call, response):
+                register_secret(secret)
         url = redact_url(request.url or "")
         status = response.status_code if response is not None else None
         if response is not None and error is None:

@@ -123,6 +123,11 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(v) for v in value]
     if isinstance(value, str):
+        if value[:1] in ("{", "["):  # a JSON document inside a string, as in {"d": "{...}"}
+            try:
+                return json.dumps(redact_value(json.loads(value)), ensure_ascii=False)
+            except ValueError:
+                pass
         return redact_text(value)
     return value
 

@@ -82,15 +82,16 @@ def describe(response: requests.Response) -> str | None:
     return failure_of(value)
 
 
+# FSI failures carry a message but no code; these patterns, checked in order, give the type.
+_FAILURE_TYPES = (
+    (re.compile(r"already exists|multiple", re.IGNORECASE), ConflictError),
+    (re.compile(r"not found", re.IGNORECASE), NotFoundError),
+    (re.compile(r"\b(token|renew token|api key|api secret|code)\b", re.IGNORECASE), AuthError),
+)
+
+
 def _failure_class(message: str) -> type[APIError]:
-    lowered = message.lower()
-    if TOKEN_REJECTED.search(message) or "api key" in lowered or "api secret" in lowered or "code" in lowered:
-        return AuthError
-    if "not found" in lowered:
-        return NotFoundError
-    if "already exists" in lowered or "multiple" in lowered:
-        return ConflictError
-    return APIError
+    return next((cls for pattern, cls in _FAILURE_TYPES if pattern.search(message)), APIError)
 
 
 def _raise(cls: type[APIError], message: str, **kwargs: Any) -> Any:
@@ -176,6 +177,19 @@ class FsiAuth:
             sent = (rejected.json or rejected.data or {}).get("token")
             if sent == self._token:  # nobody renewed it meanwhile
                 self._renew_or_login(transport)
+
+    def secrets_in(self, call: Call, response: requests.Response) -> list[str]:
+        if call.action not in ("getcode", "gettoken", "renewtoken"):
+            return []
+        try:
+            answer = unwrap(response.json())
+        except ValueError:
+            return []
+        if isinstance(answer, str):
+            return [answer]
+        if isinstance(answer, dict):
+            return [str(answer[k]) for k in ("code", "token", "renewtoken") if answer.get(k)]
+        return []
 
     # -- the flow itself ------------------------------------------------------------------------
     def login(self, transport: Transport) -> None:

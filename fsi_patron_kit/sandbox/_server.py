@@ -180,7 +180,10 @@ class EmulatorServer:
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="patron-kit-sandbox", daemon=True)
+        self._server.log = lambda *args, **kwargs: None  # resets are deliberate, not errors to report
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="patron-kit-sandbox", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -1,0 +1,52 @@
+"""Fixtures: a fresh FSI emulator over real HTTP per test, and clients pointed at it."""
+
+from __future__ import annotations
+
+import pytest
+
+from fsi_patron_kit import fsi
+from fsi_patron_kit._http import RetryPolicy
+from fsi_patron_kit.sandbox import Sandbox
+
+FAST_RETRY = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.005)
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def emulator(sandbox):
+    return sandbox.fsi
+
+
+def make_client(emulator, **options) -> fsi.Client:
+    options.setdefault("retry", FAST_RETRY)
+    options.setdefault("apikey", emulator.credentials.apikey)
+    options.setdefault("apisecret", emulator.credentials.apisecret)
+    return fsi.Client(url=emulator.url, **options)
+
+
+@pytest.fixture
+def client(emulator):
+    with make_client(emulator) as made:
+        yield made
+
+
+# Every combination of request encoding and answer envelope a tenant may use.
+WIRE_FORMS = [
+    ("json", "string"),
+    ("json", "object"),
+    ("json", "none"),
+    ("form", "string"),  # form posts are answered bare whatever the envelope setting
+]
+
+
+@pytest.fixture(params=WIRE_FORMS, ids=[f"{e}-{v}" for e, v in WIRE_FORMS])
+def any_client(request, emulator):
+    encoding, envelope = request.param
+    emulator.envelope = envelope
+    with make_client(emulator, encoding=encoding, record_bodies=True) as made:
+        yield made
