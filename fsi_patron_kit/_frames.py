@@ -66,7 +66,7 @@ def conform(frame: pd.DataFrame, spec: FrameSpec) -> pd.DataFrame:
     for column in spec.columns:
         values = frame[column.name]
         if column.dtype == DATETIME:
-            frame[column.name] = pd.to_datetime(values, utc=True, errors="coerce")
+            frame[column.name] = pd.to_datetime(values, utc=True, errors="coerce").astype(DATETIME)
         elif column.dtype == STRING:
             frame[column.name] = values.astype(object).where(values.notna(), None).astype(STRING)
         else:

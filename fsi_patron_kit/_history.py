@@ -15,7 +15,7 @@ from datetime import datetime
 import attrs
 import pandas as pd
 
-from ._frames import DATETIME, FLOAT, INT, STRING, Column, FrameSpec
+from ._frames import DATETIME, FLOAT, INT, Column, FrameSpec
 
 
 @attrs.frozen(kw_only=True)

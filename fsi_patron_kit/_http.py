@@ -22,7 +22,6 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from ._version import __version__
 from ._history import Exchange, History
 from ._redact import (
     install_log_filter,
@@ -31,6 +30,7 @@ from ._redact import (
     redact_url,
     register_secret,
 )
+from ._version import __version__
 from .errors import (
     APIError,
     AuthError,

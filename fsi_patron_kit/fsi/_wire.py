@@ -23,7 +23,7 @@ import requests
 from .._http import Call, Transport, error_for_status
 from .._redact import redact_url, register_secret
 from ..config import Secret
-from ..errors import APIError, AuthError, ConflictError, NotFoundError
+from ..errors import APIError, AuthError, ConflictError, NotFoundError, TransportError
 
 VENDOR = "fsi"
 PATH = "/services/SSLIB_SER_PATRON_API.asmx/patron"
@@ -193,7 +193,21 @@ class FsiAuth:
 
     # -- the flow itself ------------------------------------------------------------------------
     def login(self, transport: Transport) -> None:
-        """getcode with the API key, then gettoken with the code and the API secret."""
+        """getcode with the API key, then gettoken with the code and the API secret.
+
+        A one-time code cannot be sent twice, so on a network failure the whole flow starts
+        again with a new code; it reads and writes no patron data, so that is always safe.
+        """
+        with self._lock:
+            for attempt in range(1, transport.retry.attempts + 1):
+                try:
+                    return self._login_once(transport)
+                except TransportError:
+                    if attempt == transport.retry.attempts:
+                        raise
+                    time.sleep(transport.retry.delay(attempt))
+
+    def _login_once(self, transport: Transport) -> None:
         with self._lock:
             answer = self._post(transport, "getcode", {"apikey": self._apikey.reveal()})
             code = answer.get("code") if isinstance(answer, dict) else answer
@@ -219,7 +233,7 @@ class FsiAuth:
     def _renew_or_login(self, transport: Transport) -> None:
         try:
             self.renew(transport)
-        except AuthError:
+        except (AuthError, TransportError):
             self._token = None
             self.login(transport)
 

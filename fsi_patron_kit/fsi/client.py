@@ -17,8 +17,8 @@ import attrs
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._http import DEFAULT_TIMEOUT, Call, RetryPolicy, Transport
 from .._history import History
+from .._http import DEFAULT_TIMEOUT, Call, RetryPolicy, Transport
 from .._redact import MASK
 from ..config import SANDBOX, Secret, load_profile
 from ..errors import (
@@ -276,9 +276,9 @@ class Client:
     def create_patron(self, *, keyfield: str = "barcode", dry_run: bool = False, **fields: str | None) -> SetResult:
         """Create a patron; refuses (ConflictError) if one already matches ``keyfield``."""
         payload = self._set_payload(keyfield, True, 1, fields)
-        if not dry_run and keyfield != "fullname":
-            if not self.find_patrons(keyfield=keyfield, value=payload[keyfield]).empty:
-                raise ConflictError(f"a patron with this {keyfield} already exists", vendor=self.vendor, action="setpatron")
+        exists = not dry_run and keyfield != "fullname" and not self.find_patrons(keyfield=keyfield, value=payload[keyfield]).empty
+        if exists:
+            raise ConflictError(f"a patron with this {keyfield} already exists", vendor=self.vendor, action="setpatron")
         return self.set_patron(keyfield=keyfield, allow_new=True, dry_run=dry_run, **fields)
 
     def set_patrons(

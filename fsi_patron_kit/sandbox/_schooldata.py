@@ -10,20 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-FIRST_NAMES = (
-    "Olivia Charlotte Amelia Isla Mia Ava Grace Willow Harper Chloe Ella Zoe Sophie Ruby Matilda "
-    "Evie Ivy Lily Sienna Georgia Layla Hazel Aria Frankie Audrey Mila Maya Matilda Scarlett "
-    "Jack Oliver Noah William Leo Henry Thomas Lucas Charlie James Hudson Oscar Theodore Archie "
-    "Harrison Liam Mason Ethan Max Xavier Lachlan Cooper Hunter Riley Jayden Aarav Wei Minh Priya "
-    "Mohammed Aisha Tane Kirra Jarrah Mei Arjun Sofia Luca Hana Kai"
-).split()
-SURNAMES = (
-    "Smith Jones Williams Brown Wilson Taylor Johnson White Martin Anderson Thompson Nguyen Thomas "
-    "Walker Harris Lee Ryan Robinson Kelly King Davis Wright Evans Roberts Green Hall Wood Jackson "
-    "Clarke Patel Khan Tran Chen Singh Murphy Mitchell Campbell O'Brien Hughes Edwards Baker Turner "
-    "Cooper Morris Bell Ward Watson Stewart Kennedy Russell Phillips Marshall Ross Gray Fraser Le "
-    "Zhang Wang Kaur Costa Rossi Papadopoulos Nakamura Ali Sharma McDonald Murray"
-).split()
+FIRST_NAMES = ["Olivia", "Charlotte", "Amelia", "Isla", "Mia", "Ava", "Grace", "Willow", "Harper", "Chloe", "Ella", "Zoe", "Sophie", "Ruby", "Matilda", "Evie", "Ivy", "Lily", "Sienna", "Georgia", "Layla", "Hazel", "Aria", "Frankie", "Audrey", "Mila", "Maya", "Matilda", "Scarlett", "Jack", "Oliver", "Noah", "William", "Leo", "Henry", "Thomas", "Lucas", "Charlie", "James", "Hudson", "Oscar", "Theodore", "Archie", "Harrison", "Liam", "Mason", "Ethan", "Max", "Xavier", "Lachlan", "Cooper", "Hunter", "Riley", "Jayden", "Aarav", "Wei", "Minh", "Priya", "Mohammed", "Aisha", "Tane", "Kirra", "Jarrah", "Mei", "Arjun", "Sofia", "Luca", "Hana", "Kai"]
+SURNAMES = ["Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Johnson", "White", "Martin", "Anderson", "Thompson", "Nguyen", "Thomas", "Walker", "Harris", "Lee", "Ryan", "Robinson", "Kelly", "King", "Davis", "Wright", "Evans", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Patel", "Khan", "Tran", "Chen", "Singh", "Murphy", "Mitchell", "Campbell", "O'Brien", "Hughes", "Edwards", "Baker", "Turner", "Cooper", "Morris", "Bell", "Ward", "Watson", "Stewart", "Kennedy", "Russell", "Phillips", "Marshall", "Ross", "Gray", "Fraser", "Le", "Zhang", "Wang", "Kaur", "Costa", "Rossi", "Papadopoulos", "Nakamura", "Ali", "Sharma", "McDonald", "Murray"]
 DOMAIN = "westfield.school.edu.au"
 FAMILY_DOMAINS = ("example.com", "mail.example.net", "example.org")
 GRADES = tuple(f"{year}{stream}" for year in range(7, 13) for stream in "ABCD")
@@ -88,7 +76,7 @@ def _plant(records: list[dict[str, Any]], rng: random.Random) -> None:
         return [pool.pop() for _ in range(n)]
 
     pairs = take(PLANTED["duplicate_email"])
-    for original, copy in zip(pairs[::2], pairs[1::2]):
+    for original, copy in zip(pairs[::2], pairs[1::2], strict=True):
         copy["email"] = original["email"]
     for record in take(PLANTED["missing_email"]):
         record["email"] = ""
@@ -96,7 +84,7 @@ def _plant(records: list[dict[str, Any]], rng: random.Random) -> None:
         lambda e: e.replace("@", "@@"),
         lambda e: e.replace("@", " at "),
         lambda e: e.split("@")[0],
-        lambda e: e.replace("@", "@.") ,
+        lambda e: e.replace("@", "@."),
         lambda e: e.replace(".", " ", 1),
     )
     for n, record in enumerate(take(PLANTED["malformed_email"])):
