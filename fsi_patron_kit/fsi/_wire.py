@@ -43,6 +43,21 @@ def unwrap(body: Any) -> Any:
     return body
 
 
+_NOT_JSON = object()
+
+
+def answer_of(response: requests.Response) -> Any:
+    """The unwrapped JSON answer, decoded once per response however often it is asked for."""
+    cached = response.__dict__.get("_fsi_answer")
+    if cached is None:
+        try:
+            cached = unwrap(response.json())
+        except ValueError:
+            cached = _NOT_JSON
+        response.__dict__["_fsi_answer"] = cached
+    return cached
+
+
 def failure_of(value: Any) -> str | None:
     """FSI's failure message if ``value`` is a ``{"result": false}`` answer."""
     if isinstance(value, dict) and str(value.get("result")).lower() == "false":
@@ -53,18 +68,14 @@ def failure_of(value: Any) -> str | None:
 def decode(response: requests.Response, *, action: str) -> Any:
     """The answer's value, or the typed exception it stands for."""
     context = {"vendor": VENDOR, "method": "POST", "url": redact_url(response.url or ""), "action": action}
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    value = answer_of(response)
     if response.status_code >= 400:
-        fault = body if isinstance(body, dict) else {}
+        fault = value if isinstance(value, dict) else {}
         message = fault.get("Message") or response.text[:200] or response.reason
         cls = error_for_status(response.status_code)
         return _raise(cls, message, status=response.status_code, code=fault.get("ExceptionType"), **context)
-    if body is None:
+    if value is _NOT_JSON:
         _raise(APIError, "answer is not JSON", status=response.status_code, **context)
-    value = unwrap(body)
     message = failure_of(value)
     if message is not None:
         _raise(_failure_class(message), message, status=response.status_code, **context)
@@ -73,9 +84,8 @@ def decode(response: requests.Response, *, action: str) -> Any:
 
 def describe(response: requests.Response) -> str | None:
     """A history note: the fault or failure message, if the answer is one."""
-    try:
-        value = unwrap(response.json())
-    except ValueError:
+    value = answer_of(response)
+    if value is _NOT_JSON:
         return None if response.ok else response.reason
     if not response.ok:
         return (value.get("ExceptionType") if isinstance(value, dict) else None) or response.reason
@@ -166,10 +176,7 @@ class FsiAuth:
                 self._renew_or_login(transport)
 
     def is_rejection(self, response: requests.Response) -> bool:
-        try:
-            message = failure_of(unwrap(response.json()))
-        except ValueError:
-            return False
+        message = failure_of(answer_of(response))
         return message is not None and bool(TOKEN_REJECTED.search(message))
 
     def recover(self, transport: Transport, rejected: Call) -> None:
@@ -181,10 +188,7 @@ class FsiAuth:
     def secrets_in(self, call: Call, response: requests.Response) -> list[str]:
         if call.action not in ("getcode", "gettoken", "renewtoken"):
             return []
-        try:
-            answer = unwrap(response.json())
-        except ValueError:
-            return []
+        answer = answer_of(response)
         if isinstance(answer, str):
             return [answer]
         if isinstance(answer, dict):

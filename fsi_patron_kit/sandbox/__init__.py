@@ -3,7 +3,8 @@
 Notebooks, tests, benchmarks and a newcomer's first run use these instead of a real tenant::
 
     with Sandbox() as sandbox:
-        client = fsi.Client(url=sandbox.fsi.url, **sandbox.fsi.client_credentials())
+        creds = sandbox.fsi.credentials
+        client = fsi.Client(url=sandbox.fsi.url, apikey=creds.apikey, apisecret=creds.apisecret)
 
 or, in a notebook, ``connect("fsi", profile="sandbox")`` which starts a shared sandbox once per
 process. ``patron-kit sandbox`` serves the same thing from a terminal.

@@ -38,7 +38,7 @@ class Knobs:
     retry_after: int = 1
     token_lifetime: float = 1200.0
     seed: int = 7
-    _queue: list[str] = attrs.field(factory=list, alias="_queue")
+    _queue: list[str] = attrs.field(init=False, factory=list)
     _rng: random.Random = attrs.field(init=False)
     _bucket: tuple[float, float] = attrs.field(init=False, default=(0.0, 0.0))
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
@@ -93,7 +93,7 @@ class Counters:
     actions: Counter = attrs.field(factory=Counter)
     writes: Counter = attrs.field(factory=Counter)
     faults: Counter = attrs.field(factory=Counter)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, alias="_lock")
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, repr=False)
 
     def request(self) -> None:
         with self._lock:
