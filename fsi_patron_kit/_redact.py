@@ -103,7 +103,7 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.query:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
-        query = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
+        query = urlencode([(k, MASK if is_secret_name(k) else redact_text(v)) for k, v in pairs], safe="*")
         parts = parts._replace(query=query)
     if parts.password:
         parts = parts._replace(netloc=f"{parts.username}:{MASK}@{parts.hostname}")
@@ -144,7 +144,7 @@ def redact_body(body: bytes | str | None, content_type: str = "") -> str | None:
             pass
     if "x-www-form-urlencoded" in content_type:
         pairs = parse_qsl(text, keep_blank_values=True)
-        return urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
+        return urlencode([(k, MASK if is_secret_name(k) else redact_text(v)) for k, v in pairs], safe="*")
     return redact_text(text)
 
 

@@ -4,31 +4,41 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets as secrets_module
 
 import pytest
 import requests
 
 from fsi_patron_kit import APIError, BatchInterrupted, TransportError
+from fsi_patron_kit.sandbox import fsi as issuing
 
 from .conftest import make_client
 
 
 class Capture:
-    """Remembers every secret the sandbox handed out by watching the wire from outside."""
+    """Every secret in play: the credentials, and each code and token the sandbox issues."""
 
-    def __init__(self, emulator):
+    def __init__(self, emulator, monkeypatch):
         self.values = {emulator.credentials.apikey, emulator.credentials.apisecret}
-        self.emulator = emulator
+        for name in ("token_hex", "token_urlsafe"):
+            monkeypatch.setattr(issuing.secrets, name, self._recording(getattr(secrets_module, name)))
 
-    def harvest(self):
-        with self.emulator._lock:
-            self.values |= set(self.emulator._codes)
-            for session in self.emulator._sessions.values():
-                self.values |= {session.token, session.renewtoken}
+    def _recording(self, issue):
+        def recorded(*args):
+            value = issue(*args)
+            self.values.add(value)
+            return value
+
+        return recorded
 
     def assert_absent(self, text: str, where: str):
         for value in self.values:
             assert value not in text, f"a secret leaked into {where}"
+
+
+@pytest.fixture
+def secrets(emulator, monkeypatch):
+    return Capture(emulator, monkeypatch)
 
 
 def exercise(client, emulator, secrets: Capture):
@@ -36,15 +46,12 @@ def exercise(client, emulator, secrets: Capture):
     shown: list[tuple[str, str]] = [("client repr", repr(client)), ("transport repr", repr(client._transport)),
                                     ("auth repr", repr(client._auth))]
     client.login()
-    secrets.harvest()
     client.renew()
-    secrets.harvest()
     client.search(max_rows=10)
     shown.append(("patron repr", repr(client.get_patron(keyfield="barcode", value="0000001"))))
     shown.append(("session repr", repr(client.session)))
     emulator.expire_tokens()
     client.get_patron(keyfield="barcode", value="0000002")  # renewal after an expired-token failure
-    secrets.harvest()
     shown.append(("dry run", repr(client.set_patron(keyfield="barcode", allow_new=False, dry_run=True,
                                                     barcode="0000001", room="X").payload)))
     for fault, call in [
@@ -61,7 +68,6 @@ def exercise(client, emulator, secrets: Capture):
                   ("exception args", repr(caught.value.args))]
         if isinstance(caught.value, BatchInterrupted):
             shown.append(("batch results", caught.value.results.to_string()))
-    secrets.harvest()
     frame = client.history.to_frame(bodies=True)
     shown.append(("history frame", frame.to_csv()))
     shown.append(("history html", client.history._repr_html_()))
@@ -69,8 +75,7 @@ def exercise(client, emulator, secrets: Capture):
     return shown
 
 
-def test_no_secret_in_reprs_logs_exceptions_or_history(emulator, caplog):
-    secrets = Capture(emulator)
+def test_no_secret_in_reprs_logs_exceptions_or_history(emulator, secrets, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
     with make_client(emulator, record_bodies=True) as client:
         shown = exercise(client, emulator, secrets)
@@ -81,12 +86,10 @@ def test_no_secret_in_reprs_logs_exceptions_or_history(emulator, caplog):
         secrets.assert_absent(text, where)
 
 
-def test_form_encoded_bodies_are_redacted_too(emulator):
-    secrets = Capture(emulator)
+def test_form_encoded_bodies_are_redacted_too(emulator, secrets):
     with make_client(emulator, encoding="form", record_bodies=True) as client:
         client.login()
         client.renew()
-        secrets.harvest()
         bodies = client.history.to_frame(bodies=True)[["request_body", "response_body"]].to_csv()
     assert "token=***" in bodies or "token=%2A%2A%2A" in bodies
     secrets.assert_absent(bodies, "form history")
@@ -105,13 +108,11 @@ def test_transport_error_message_is_redacted(emulator):
     assert emulator.credentials.apikey not in text
 
 
-def test_the_sandbox_really_sent_the_token_we_masked(emulator):
+def test_the_sandbox_really_sent_the_token_we_masked(emulator, secrets):
     """Guard against a vacuous test: the secrets we look for are the ones on the wire."""
     code = requests.post(emulator.endpoint, json={"action": "getcode", "apikey": emulator.credentials.apikey},
                          timeout=5).json()["d"]
     answer = requests.post(emulator.endpoint, json={"action": "gettoken", "code": code,
                                                     "apisecret": emulator.credentials.apisecret}, timeout=5)
     token = json.loads(answer.json()["d"])["token"]
-    secrets = Capture(emulator)
-    secrets.harvest()
-    assert token in secrets.values
+    assert {code, token} <= secrets.values
