@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -156,11 +155,10 @@ def test_history_is_bounded(emulator):
     assert len(client.history) == 5
 
 
-def test_connections_are_pooled_and_reused(client, emulator, caplog):
-    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+def test_connections_are_pooled_and_kept_alive(client, emulator):
     client.search(page_size=100)
-    opened = [r for r in caplog.records if "Starting new HTTP connection" in r.getMessage()]
-    assert len(client.history) == 18 and len(opened) == 1
+    assert emulator.counters.requests == 18
+    assert emulator.counters.connections == 1
 
 
 @pytest.mark.parametrize(

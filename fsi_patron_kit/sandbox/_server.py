@@ -1,23 +1,29 @@
 """What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs and counters.
 
-werkzeug serves the emulators because it gives a threaded, keep-alive HTTP/1.1 server and
-proper request parsing (JSON, forms, cookies) in a few lines, so each emulator is only the
-vendor's logic. The fault layer sits in front of every emulator so that latency, 500s,
-connection resets and 429s behave the same for all vendors.
+Each emulator is a WSGI application written with werkzeug's Request and Response, which parse
+JSON, forms and cookies properly, so an emulator is only the vendor's logic. They are served
+by the small gateway below on the standard library's threading HTTP server rather than by
+werkzeug's development server, because that one closes every connection: real tenants keep
+connections open, and the kit's pooling must be measured against that. The fault layer sits
+in front of every emulator so that latency, 500s, resets and 429s behave the same for all.
 """
 
 from __future__ import annotations
 
+import io
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
 
 import attrs
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -90,6 +96,7 @@ class Counters:
     """What an emulator received and wrote, so tests can prove what did and did not happen."""
 
     requests: int = 0
+    connections: int = 0
     actions: Counter = attrs.field(factory=Counter)
     writes: Counter = attrs.field(factory=Counter)
     faults: Counter = attrs.field(factory=Counter)
@@ -98,6 +105,10 @@ class Counters:
     def request(self) -> None:
         with self._lock:
             self.requests += 1
+
+    def connection(self) -> None:
+        with self._lock:
+            self.connections += 1
 
     def action(self, name: str) -> None:
         with self._lock:
@@ -113,7 +124,7 @@ class Counters:
 
     def reset(self) -> None:
         with self._lock:
-            self.requests = 0
+            self.requests = self.connections = 0
             self.actions.clear()
             self.writes.clear()
             self.faults.clear()
@@ -138,7 +149,7 @@ class FaultLayer:
         self.counters.fault(fault)
         if fault == "reset":
             Request(environ).get_data()  # read the body so the client has finished sending
-            _reset(environ["werkzeug.socket"])
+            _reset(environ["patron_kit.socket"])
             raise _ResetConnection
         if fault in ("429", "503"):
             text = "Too Many Requests" if fault == "429" else "Service Unavailable"
@@ -162,25 +173,110 @@ def _reset(connection: socket.socket) -> None:
         pass
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access or error log on stderr: it would fill notebooks and test output."""
+class _Handler(BaseHTTPRequestHandler):
+    """A minimal keep-alive WSGI gateway: one request at a time per connection, body read whole.
 
-    def log_request(self, *args, **kwargs) -> None:
+    Reading the whole body before calling the application is what makes keep-alive safe: the
+    next request line is never mistaken for left-over body.
+    """
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds an idle connection may wait for its next request
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in two writes; without this, Nagle's algorithm holds the body
+        # back until the client's delayed ACK, some 40 ms per request on a kept-alive socket.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.server.counters is not None:
+            self.server.counters.connection()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # every method goes to the WSGI application
+            return self._run_wsgi
+        raise AttributeError(name)
+
+    def _run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.send_error(411, "Length Required")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            answer[:] = [status, headers]
+            return lambda data: None
+
+        try:
+            chunks = self.server.app(self._environ(body), start_response)
+            payload = b"".join(chunks)
+            getattr(chunks, "close", lambda: None)()
+        except _ResetConnection:
+            self.close_connection = True
+            return
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        self.send_response_only(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _environ(self, body: bytes) -> dict[str, Any]:
+        path, _, query = self.path.partition("?")
+        host, port = self.server.server_address[:2]
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(port),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "patron_kit.socket": self.connection,
+        }
+        for name in set(self.headers.keys()):
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                separator = "; " if key == "HTTP_COOKIE" else ", "
+                environ[key] = separator.join(self.headers.get_all(name, []))
+        return environ
+
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def log(self, type: str, message: str, *args) -> None:
-        pass
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: WSGIApp, counters: Counters | None) -> None:
+        self.app = app
+        self.counters = counters
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up mid-request is not the sandbox's problem to report
 
 
 class EmulatorServer:
     """One emulator served on 127.0.0.1 from a background thread."""
 
-    def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
-        )
-        self._server.daemon_threads = True
-        self._server.log = lambda *args, **kwargs: None  # resets are deliberate, not errors to report
+    def __init__(self, app: WSGIApp, *, counters: Counters | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self._server = _Server((host, port), app, counters)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="patron-kit-sandbox", daemon=True
         )

@@ -81,7 +81,7 @@ class FsiEmulator:
     # -- serving ---------------------------------------------------------------------------
     def start(self) -> FsiEmulator:
         app = FaultLayer(self.wsgi, self.knobs, self.counters, lambda: _fault_response("System.Exception"))
-        self._server = EmulatorServer(app).start()
+        self._server = EmulatorServer(app, counters=self.counters).start()
         return self
 
     def stop(self) -> None:
