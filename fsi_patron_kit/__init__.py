@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._http import RetryPolicy
 from ._version import __version__
 from .config import SANDBOX, Profile, Secret, load_profile
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
 __all__ = [
     "__version__",
     "connect",
+    "RetryPolicy",
     "Profile",
     "Secret",
     "load_profile",

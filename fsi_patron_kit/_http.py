@@ -195,6 +195,10 @@ class Transport:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # Proxy and CA-bundle settings from the environment, resolved once: requests would
+        # otherwise scan the environment on every call, the largest cost of a small call.
+        settings = self.session.merge_environment_settings(self.base_url, {}, None, verify, None)
+        self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
 
     def __repr__(self) -> str:
         return f"<Transport {self.vendor} {redact_url(self.base_url)}>"
@@ -259,7 +263,7 @@ class Transport:
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         try:
-            response = self.session.send(request, timeout=self.timeout)
+            response = self.session.send(request, timeout=self.timeout, **self._send_options)
         except requests.RequestException as exc:
             self._record(call, request, attempt, started, clock, None, error=type(exc).__name__)
             raise

@@ -85,12 +85,80 @@ class Profile:
         value = os.environ.get(env_name)
         if value:
             return Secret(value)
-        if prompt and source.get("prompt", True) and sys.stdin is not None and sys.stdin.isatty():
+        if prompt and source.get("prompt", True) and _can_prompt():
             return Secret.of(getpass.getpass(f"{self.name} {key}: "), field=key)
         raise ConfigError(
             f"profiles.{self.name}.{key}",
             f"secret not found; set the environment variable {env_name}",
         )
+
+
+    def options(self) -> dict[str, Any]:
+        """The profile's client settings, typed (environment values arrive as text)."""
+        typed: dict[str, Any] = {}
+        for key, value in self.settings.items():
+            convert = CLIENT_OPTIONS.get(key)
+            if convert is None:
+                raise ConfigError(f"profiles.{self.name}.{key}", f"is not a client setting (one of {', '.join(CLIENT_OPTIONS)})")
+            try:
+                typed[key] = convert(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"profiles.{self.name}.{key}", str(exc)) from None
+        return typed
+
+
+def _can_prompt() -> bool:
+    """A terminal, or a Jupyter kernel (whose getpass asks in the notebook)."""
+    return "ipykernel" in sys.modules or (sys.stdin is not None and sys.stdin.isatty())
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _timeout(value: Any) -> tuple[float, float]:
+    """``30``, ``"3,30"`` or ``[3, 30]``: (connect, read) seconds."""
+    parts = value.split(",") if isinstance(value, str) else value if isinstance(value, list | tuple) else [value]
+    numbers = [float(p) for p in parts]
+    if len(numbers) == 1:
+        numbers *= 2
+    if len(numbers) != 2 or min(numbers) <= 0:
+        raise ValueError("must be seconds > 0: one number, or connect and read")
+    return numbers[0], numbers[1]
+
+
+def _verify(value: Any) -> bool | str:
+    """``true`` or a CA bundle path (turning verification off is refused by the transport)."""
+    try:
+        return _boolean(value)
+    except ValueError:
+        return str(value)
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+#: Settings a profile may hold besides vendor and url, with how each is read.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "encoding": str,
+    "timeout": _timeout,
+    "pool_size": _positive_int,
+    "record_bodies": _boolean,
+    "allow_insecure_http": _boolean,
+    "verify": _verify,
+    "renew_margin": float,
+}
 
 
 def config_path() -> Path:

@@ -127,3 +127,37 @@ def test_a_profile_for_another_vendor_is_refused(profile_file, monkeypatch):
 def test_empty_secret_is_refused():
     with pytest.raises(ConfigError):
         Secret.of("  ", field="apikey")
+
+
+def test_settings_from_the_environment_are_typed(profile_file, monkeypatch):
+    write(profile_file, '[profiles.t]\nvendor = "fsi"\nurl = "https://x.example"\ntimeout = [2, 20]\n')
+    monkeypatch.setenv("PATRON_KIT_T_ALLOW_INSECURE_HTTP", "false")
+    monkeypatch.setenv("PATRON_KIT_T_RENEW_MARGIN", "30")
+    monkeypatch.setenv("PATRON_KIT_T_RECORD_BODIES", "yes")
+    assert load_profile("t").options() == {
+        "timeout": (2.0, 20.0), "allow_insecure_http": False, "renew_margin": 30.0, "record_bodies": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "line, field",
+    [('allow_insecure_http = "perhaps"', "allow_insecure_http"), ("timeout = [1, 2, 3]", "timeout"),
+     ("pool_size = 0", "pool_size"), ('colour = "blue"', "colour")],
+)
+def test_bad_or_unknown_settings_are_named(profile_file, line, field):
+    write(profile_file, f'[profiles.b]\nvendor = "fsi"\nurl = "https://x.example"\n{line}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_profile("b").options()
+    assert caught.value.field == f"profiles.b.{field}"
+
+
+def test_insecure_http_from_the_environment_is_still_refused(profile_file, monkeypatch):
+    from fsi_patron_kit import fsi
+
+    write(profile_file, '[profiles.h]\nvendor = "fsi"\nurl = "http://10.1.2.3"\n')
+    monkeypatch.setenv("PATRON_KIT_H_ALLOW_INSECURE_HTTP", "false")
+    monkeypatch.setenv("PATRON_KIT_H_APIKEY", "key-1234")
+    monkeypatch.setenv("PATRON_KIT_H_APISECRET", "secret-1234")
+    with pytest.raises(ConfigError) as caught:
+        fsi.Client.from_profile("h")
+    assert caught.value.field == "url"

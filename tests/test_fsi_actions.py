@@ -117,13 +117,13 @@ def test_wrong_api_secret_is_an_auth_error(emulator):
 
 
 # -- searchpatron -------------------------------------------------------------------------------
-def test_search_pages_walk_lazily_until_a_short_page(any_client, emulator):
+def test_search_pages_walk_lazily_until_an_empty_page(any_client, emulator):
     pages = any_client.search_pages(page_size=400)
     first = next(pages)
     assert emulator.counters.actions["searchpatron"] == 1
     rest = list(pages)
     sizes = [len(first)] + [len(p) for p in rest]
-    assert sizes == [400, 400, 400, 300]
+    assert sizes == [400, 400, 400, 300]  # then an empty page ends the walk, unseen
     assert [p.number for p in rest] == [2, 3, 4]
 
 
@@ -284,3 +284,21 @@ def test_unknown_action_is_a_failure_at_http_200(emulator):
     answer = raw(emulator, action="deletepatron")
     assert answer.status_code == 200
     assert json.loads(answer.json()["d"]) == {"result": False, "msg": "Invalid action."}
+
+
+def test_a_server_that_caps_the_page_size_still_yields_every_patron(client, emulator):
+    emulator.page_cap = 100  # asked for 500 a page, the server quietly answers 100
+    frame = client.search(page_size=500)
+    assert len(frame) == 1500
+    assert frame["barcode"].is_unique
+
+
+def test_a_server_that_ignores_pagenumber_is_an_error_not_an_endless_loop(client, emulator):
+    from fsi_patron_kit import APIError
+
+    emulator.page_cap = 50
+    original = emulator._searchpatron
+    emulator._actions = lambda: {**type(emulator)._actions(emulator), "searchpatron": lambda p: original({**p, "pagenumber": 1})}
+    with pytest.raises(APIError) as caught:
+        client.search(page_size=50)
+    assert "pagenumber" in caught.value.message

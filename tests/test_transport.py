@@ -199,3 +199,12 @@ def test_backoff_is_jittered_and_capped():
     delays = [policy.delay(attempt) for attempt in (1, 2, 3, 4, 5, 6) for _ in range(20)]
     assert all(0.1 <= d <= 1.0 for d in delays)
     assert len(set(delays)) > 50
+
+
+def test_rate_limit_error_carries_the_servers_retry_after(client, emulator, sleeps):
+    client.login()
+    emulator.knobs.retry_after = 120  # longer than the policy waits, so it surfaces at once
+    emulator.knobs.fail_next("429")
+    with pytest.raises(RateLimitError) as caught:
+        client.get_patron(keyfield="barcode", value="0000001")
+    assert caught.value.retry_after == 120.0

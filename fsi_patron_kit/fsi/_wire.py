@@ -20,10 +20,17 @@ from typing import Any
 import attrs
 import requests
 
-from .._http import Call, Transport, error_for_status
+from .._http import Call, Transport, error_for_status, parse_retry_after
 from .._redact import redact_url, register_secret
 from ..config import Secret
-from ..errors import APIError, AuthError, ConflictError, NotFoundError, TransportError
+from ..errors import (
+    APIError,
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    TransportError,
+)
 
 VENDOR = "fsi"
 PATH = "/services/SSLIB_SER_PATRON_API.asmx/patron"
@@ -73,7 +80,8 @@ def decode(response: requests.Response, *, action: str) -> Any:
         fault = value if isinstance(value, dict) else {}
         message = fault.get("Message") or response.text[:200] or response.reason
         cls = error_for_status(response.status_code)
-        return _raise(cls, message, status=response.status_code, code=fault.get("ExceptionType"), **context)
+        extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
+        return _raise(cls, message, status=response.status_code, code=fault.get("ExceptionType"), **context, **extra)
     if value is _NOT_JSON:
         _raise(APIError, "answer is not JSON", status=response.status_code, **context)
     message = failure_of(value)

@@ -58,10 +58,6 @@ class Page:
     size: int
     records: list[dict[str, Any]] = attrs.field(repr=False)
 
-    @property
-    def is_last(self) -> bool:
-        return len(self.records) < self.size
-
     def to_frame(self) -> pd.DataFrame:
         return PATRON_FRAME.build(self.records)
 
@@ -136,7 +132,7 @@ class Client:
             loaded = load_profile(profile)
             if loaded.vendor != cls.vendor:
                 raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
-            settings = {"url": loaded.url, **loaded.settings}
+            settings = {"url": loaded.url, **loaded.options()}
             for key in ("apikey", "apisecret"):
                 if key not in overrides:
                     settings[key] = loaded.secret(key)
@@ -183,7 +179,7 @@ class Client:
     def search_pages(
         self, keyword: str | None = None, *, page_size: int = 50, start_page: int = 1, max_pages: int | None = None
     ) -> Iterator[Page]:
-        """Walk the pages of a keyword search lazily, until a short page or ``max_pages``."""
+        """Walk the pages of a keyword search lazily, until an empty page or ``max_pages``."""
         check_page("page_size", page_size)
         check_page("start_page", start_page)
         if max_pages is not None:
@@ -193,17 +189,27 @@ class Client:
         return self._pages(keyword, page_size, start_page, max_pages)
 
     def _pages(self, keyword: str | None, size: int, number: int, max_pages: int | None) -> Iterator[Page]:
+        """Pages until an empty one.
+
+        The document gives no total and no largest ``pagecount``: a server that quietly caps
+        the page size answers short pages that are not the last, so only an empty page ends
+        the walk (one extra request per search, against silently missing patrons).
+        """
         fetched = 0
+        previous_first: dict[str, Any] | None = None
         while max_pages is None or fetched < max_pages:
             fields: dict[str, Any] = {"pagenumber": number, "pagecount": size}
             if keyword:
                 fields["keyword"] = keyword
-            answer = self._call("searchpatron", fields, idempotent=True)
-            page = Page(number=number, size=size, records=_items(answer))
-            yield page
-            fetched += 1
-            if page.is_last:
+            records = _items(self._call("searchpatron", fields, idempotent=True))
+            if not records:
                 return
+            if records[0] == previous_first:
+                raise APIError("the server answered the same page twice; it ignores pagenumber",
+                               vendor=self.vendor, action="searchpatron")
+            previous_first = records[0]
+            yield Page(number=number, size=size, records=records)
+            fetched += 1
             number += 1
 
     def search(

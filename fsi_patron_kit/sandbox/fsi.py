@@ -70,6 +70,7 @@ class FsiEmulator:
         self.knobs = knobs or Knobs()
         self.counters = Counters()
         self.envelope = "string"
+        self.page_cap: int | None = None  # answer at most this many per page, silently
         self.planted = dict(PLANTED)
         self._clock = clock
         self._lock = threading.RLock()
@@ -216,6 +217,7 @@ class FsiEmulator:
         size = _integer(params, "pagecount", default=50, minimum=1)
         if size > MAX_PAGECOUNT:
             raise Failure(f"Invalid pagecount: at most {MAX_PAGECOUNT}.")
+        size = min(size, self.page_cap or size)
         keyword = _text(params, "keyword").strip().lower()
         matches = [r for r in self._records if not keyword or keyword in _haystack(r)]
         start = (page - 1) * size
