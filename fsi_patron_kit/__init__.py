@@ -45,7 +45,7 @@ __all__ = [
     "BatchInterrupted",
 ]
 
-VENDORS = ("fsi",)
+VENDORS = ("fsi", "folio", "folio-edge")
 
 
 def connect(vendor: str | None = None, *, profile: str = SANDBOX, **overrides: Any):
@@ -57,6 +57,10 @@ def connect(vendor: str | None = None, *, profile: str = SANDBOX, **overrides: A
         vendor = vendor or load_profile(profile).vendor
     if vendor not in VENDORS:
         raise InputError("vendor", f"must be one of {', '.join(VENDORS)}")
-    from .fsi import Client
-
+    if vendor == "fsi":
+        from .fsi import Client
+    elif vendor == "folio":
+        from .folio import Client
+    else:
+        from .folio import EdgeClient as Client
     return Client.from_profile(profile, **overrides)

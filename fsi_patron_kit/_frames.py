@@ -10,6 +10,7 @@ attrs objects first costs several times as much for no gain.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ STRING = "string"
 INT = "Int64"
 FLOAT = "Float64"
 BOOL = "boolean"
-DATETIME = "datetime64[ns, UTC]"
+DATETIME = "datetime64[us, UTC]"  # microseconds: FOLIO has due dates in the year 2525
 
 
 @attrs.frozen
@@ -61,12 +62,38 @@ class FrameSpec:
         return self.build([])
 
 
+def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested JSON as one level of dotted keys (``item.title``); lists of text joined by ", "."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat[name] = ", ".join(value)
+        else:
+            flat[name] = value
+    return flat
+
+
+def _utc(value: Any) -> datetime | None:
+    """A tz-aware UTC datetime from a datetime or ISO-8601 text; None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str) and value:
+        try:
+            return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
 def conform(frame: pd.DataFrame, spec: FrameSpec) -> pd.DataFrame:
     """Cast ``frame``'s declared columns to their dtypes (datetimes parsed as UTC)."""
     for column in spec.columns:
         values = frame[column.name]
         if column.dtype == DATETIME:
-            frame[column.name] = pd.to_datetime(values, utc=True, errors="coerce").astype(DATETIME)
+            frame[column.name] = pd.Series([_utc(v) for v in values], index=frame.index, dtype=DATETIME)
         elif column.dtype == STRING:
             frame[column.name] = values.astype(object).where(values.notna(), None).astype(STRING)
         else:

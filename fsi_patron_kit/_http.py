@@ -9,12 +9,14 @@ secrets removed. It never knows a vendor's field names; decoding answers is the 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -22,12 +24,14 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
+from ._display import card
 from ._history import Exchange, History
 from ._redact import (
     install_log_filter,
     redact_body,
     redact_text,
     redact_url,
+    redact_value,
     register_secret,
 )
 from ._version import __version__
@@ -107,6 +111,19 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
+
+
+@attrs.frozen
+class Preview:
+    """A write not sent (``dry_run=True``): what would go over the wire, secrets masked."""
+
+    method: str
+    url: str
+    body: Any = None
+
+    def _repr_html_(self) -> str:
+        shown = json.dumps(self.body, indent=2, ensure_ascii=False) if self.body is not None else "(no body)"
+        return card(f"dry run: {self.method} {self.url}", [], details={"body": shown})
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -192,6 +209,9 @@ class Transport:
         self.session = requests.Session()
         self.session.verify = verify
         self.session.headers["User-Agent"] = USER_AGENT
+        # Credentials travel only as the auth hook attaches them: a cookie jar that keeps and
+        # replays what servers set would be a second, invisible copy of every session token.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -208,6 +228,10 @@ class Transport:
 
     def url_for(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def preview(self, call: Call) -> Preview:
+        """The redacted form of ``call`` as a dry run shows it; nothing is sent."""
+        return Preview(method=call.method, url=redact_url(self.url_for(call.path)), body=redact_value(call.json))
 
     def send(self, call: Call) -> requests.Response:
         """Send ``call`` with credentials, retrying what is safe; renew credentials once if refused."""

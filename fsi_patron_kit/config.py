@@ -93,13 +93,17 @@ class Profile:
         )
 
 
-    def options(self) -> dict[str, Any]:
-        """The profile's client settings, typed (environment values arrive as text)."""
+    def options(self, vendor_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The profile's client settings, typed (environment values arrive as text).
+
+        ``vendor_settings`` adds a vendor's own settings (e.g. FOLIO's tenant) to the common ones.
+        """
+        known = {**CLIENT_OPTIONS, **(vendor_settings or {})}
         typed: dict[str, Any] = {}
         for key, value in self.settings.items():
-            convert = CLIENT_OPTIONS.get(key)
+            convert = known.get(key)
             if convert is None:
-                raise ConfigError(f"profiles.{self.name}.{key}", f"is not a client setting (one of {', '.join(CLIENT_OPTIONS)})")
+                raise ConfigError(f"profiles.{self.name}.{key}", f"is not a client setting (one of {', '.join(known)})")
             try:
                 typed[key] = convert(value)
             except (TypeError, ValueError) as exc:

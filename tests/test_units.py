@@ -52,10 +52,10 @@ def test_frame_spec_declares_order_and_dtypes():
     frame = spec.build([{"ID": 123, "n": 2, "ok": True, "at": "2026-01-02T03:04:05Z", "extra": 1}, {"ID": "0042"}])
     assert list(frame.columns) == ["id", "n", "ok", "at"]
     assert frame["id"].tolist() == ["123", "0042"]
-    assert [str(t) for t in frame.dtypes] == ["string", "Int64", "boolean", "datetime64[ns, UTC]"]
+    assert [str(t) for t in frame.dtypes] == ["string", "Int64", "boolean", "datetime64[us, UTC]"]
     assert frame["n"].isna().tolist() == [False, True]
     empty = spec.empty()
-    assert empty.empty and [str(t) for t in empty.dtypes] == ["string", "Int64", "boolean", "datetime64[ns, UTC]"]
+    assert empty.empty and [str(t) for t in empty.dtypes] == ["string", "Int64", "boolean", "datetime64[us, UTC]"]
 
 
 @pytest.mark.parametrize(

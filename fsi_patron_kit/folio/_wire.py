@@ -1,0 +1,300 @@
+"""Reading FOLIO answers and FOLIO's credentials: gateway tokens and the edge apikey.
+
+Errors come in three shapes and :func:`decode` reads them all into one typed exception
+carrying FOLIO's code and message:
+
+* RMB's ``{"errors": [{"message", "code", "type", "parameters"}]}`` (mod-patron, mod-login);
+* the edge LC form ``{"code": 422, "errorMessage": "USER_ALREADY_EXIST"}`` (document 003), and
+  its upstream variant ``{"code": "STAGING_USER_NOT_FOUND", "errorMessage": "Staging ..."}``;
+* text/plain bodies (``account not found``), for most 4xx and 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from http.cookies import SimpleCookie
+from typing import Any
+
+import attrs
+import requests
+
+from .._http import Call, Transport, error_for_status, parse_retry_after
+from .._redact import redact_url
+from ..config import Secret
+from ..errors import APIError, AuthError, ConflictError, InputError, NotFoundError, RateLimitError
+
+VENDOR = "folio"
+
+#: FOLIO's codes with the message FOLIO gives for each (DESIGN notes; document 003's table).
+MESSAGES: dict[str, str] = {
+    "MULTIPLE_USER_WITH_EMAIL": "Multiple users found with the same email",
+    "USER_ACCOUNT_INACTIVE": "User account is not active",
+    "USER_ALREADY_EXIST": "User already exists in the remote patron group",
+    "USER_NOT_FOUND": "User does not exist",
+    "STAGING_USER_NOT_FOUND": "Staging user does not exist",
+    "EMAIL_ALREADY_EXIST": "User already exist with email provided in payload",
+    "INVALID_PATRON_GROUP": "User does not belong to the required patron group",
+    "PATRON_GROUP_NOT_APPLICABLE": "Required Patron group not applicable for user",
+}
+NOT_FOUND_CODES = frozenset({"USER_NOT_FOUND", "STAGING_USER_NOT_FOUND"})
+# Each of these refuses a write because of a user that already exists and does not fit.
+CONFLICT_CODES = frozenset(MESSAGES) - NOT_FOUND_CODES
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
+def decode(response: requests.Response, *, action: str) -> Any:
+    """The answer's JSON (None when empty), or the typed exception it stands for."""
+    if response.ok:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise APIError("answer is not JSON", status=response.status_code, vendor=VENDOR, action=action) from None
+    code, message = error_of(response)
+    cls = NotFoundError if code in NOT_FOUND_CODES else ConflictError if code in CONFLICT_CODES else None
+    cls = cls or error_for_status(response.status_code)
+    extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
+    raise cls(message, status=response.status_code, code=code, vendor=VENDOR, method=response.request.method or "",
+              url=redact_url(response.url or ""), action=action, **extra)
+
+
+def error_of(response: requests.Response) -> tuple[str | None, str]:
+    """FOLIO's (code, message) from any of its error shapes."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.text.strip() or response.reason or f"HTTP {response.status_code}"
+    if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
+        first = body["errors"][0]
+        return first.get("code"), str(first.get("message") or MESSAGES.get(first.get("code"), ""))
+    if isinstance(body, dict) and "errorMessage" in body:
+        text, code = str(body["errorMessage"]), body.get("code")
+        if _CODE.match(text):  # document 003: the code travels in errorMessage
+            return text, MESSAGES.get(text, text)
+        return (code if isinstance(code, str) else None), text
+    return None, response.text.strip()[:500]
+
+
+def describe(response: requests.Response) -> str | None:
+    """A history note: FOLIO's code (or message) for a failed answer."""
+    if response.ok:
+        return None
+    code, message = error_of(response)
+    return code or message[:120]
+
+
+# -- the gateway: login-with-expiry, refresh, legacy login ---------------------------------------
+ACCESS_COOKIE = "folioAccessToken"
+REFRESH_COOKIE = "folioRefreshToken"
+
+
+@attrs.frozen
+class SessionInfo:
+    """What a notebook may see of the session: never the tokens."""
+
+    mode: str | None
+    expires_at: datetime | None
+    logins: int
+    refreshes: int
+
+
+class FolioAuth:
+    """Okapi gateway credentials for one client (thread-safe).
+
+    Logs in with ``/authn/login-with-expiry`` (cookies), refreshes with ``/authn/refresh``
+    shortly before the access token expires, and falls back to the legacy ``/authn/login``
+    (``x-okapi-token`` header) where the newer endpoint does not exist.
+    """
+
+    def __init__(self, tenant: str, username: str, password: Secret, *, renew_margin: float = 30.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.tenant = tenant
+        self._username = username
+        self._password = password
+        self._margin = renew_margin
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._mode: str | None = None  # "cookie" or "legacy"
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self._expires: float | None = None
+        self.logins = 0
+        self.refreshes = 0
+
+    def __repr__(self) -> str:
+        return f"<FolioAuth tenant={self.tenant} mode={self._mode}>"
+
+    @property
+    def session(self) -> SessionInfo:
+        expires = datetime.fromtimestamp(self._expires).astimezone() if self._expires else None
+        return SessionInfo(mode=self._mode, expires_at=expires, logins=self.logins, refreshes=self.refreshes)
+
+    # -- the Auth protocol -------------------------------------------------------------------
+    def apply(self, call: Call) -> Call:
+        headers = {**call.headers, "X-Okapi-Tenant": self.tenant}
+        if self._mode == "legacy":
+            headers["X-Okapi-Token"] = self._access or ""
+        else:
+            headers["Cookie"] = f"{ACCESS_COOKIE}={self._access}"
+        return attrs.evolve(call, headers=headers)
+
+    def ensure(self, transport: Transport) -> None:
+        with self._lock:
+            if self._access is None:
+                self.login(transport)
+            elif self._expires is not None and self._expires - self._clock() < self._margin:
+                self._refresh_or_login(transport)
+
+    def is_rejection(self, response: requests.Response) -> bool:
+        return response.status_code == 401
+
+    def recover(self, transport: Transport, rejected: Call) -> None:
+        with self._lock:
+            sent = rejected.headers.get("X-Okapi-Token") or rejected.headers.get("Cookie", "").partition("=")[2]
+            if sent == self._access:  # nobody renewed it meanwhile
+                self._refresh_or_login(transport)
+
+    def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:
+        if call.action not in ("login-with-expiry", "refresh", "login"):
+            return []
+        found = [v for v in _cookies(response).values() if v]
+        token = response.headers.get("x-okapi-token")
+        return [*found, token] if token else found
+
+    # -- the flows ----------------------------------------------------------------------------
+    def login(self, transport: Transport) -> None:
+        """Log in (again): login-with-expiry, or legacy login where that is missing."""
+        with self._lock:
+            body = {"username": self._username, "password": self._password.reveal()}
+            response = self._post(transport, "/authn/login-with-expiry", "login-with-expiry", json=body)
+            if response.status_code == 404:
+                response = self._post(transport, "/authn/login", "login", json=body)
+                _refuse_unless_ok(response, "login")
+                self._store_legacy(response)
+            else:
+                self._store_cookies(response, "login-with-expiry")
+            self.logins += 1
+
+    def refresh(self, transport: Transport) -> None:
+        """A new access token from the refresh token (no password sent)."""
+        with self._lock:
+            if self._mode != "cookie" or not self._refresh:
+                raise AuthError("no refresh token; log in again", vendor=VENDOR, action="refresh")
+            response = self._post(transport, "/authn/refresh", "refresh",
+                                  headers={"Cookie": f"{REFRESH_COOKIE}={self._refresh}"})
+            self._store_cookies(response, "refresh")
+            self.refreshes += 1
+
+    def _refresh_or_login(self, transport: Transport) -> None:
+        try:
+            self.refresh(transport)
+        except AuthError:
+            self._access = None
+            self.login(transport)
+
+    def _post(self, transport: Transport, path: str, action: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Okapi-Tenant": self.tenant, **kwargs.pop("headers", {})}
+        return transport.send(Call(method="POST", path=path, action=action, authenticated=False,
+                                   headers=headers, **kwargs))
+
+    def _store_cookies(self, response: requests.Response, action: str) -> None:
+        _refuse_unless_ok(response, action)
+        answer = decode(response, action=action)
+        cookies = _cookies(response)
+        if not cookies.get(ACCESS_COOKIE):
+            raise AuthError(f"{action} answered without a {ACCESS_COOKIE} cookie", vendor=VENDOR, action=action)
+        self._mode = "cookie"
+        self._access = cookies[ACCESS_COOKIE]
+        self._refresh = cookies.get(REFRESH_COOKIE) or self._refresh
+        self._expires = _instant(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None)
+
+    def _store_legacy(self, response: requests.Response) -> None:
+        token = response.headers.get("x-okapi-token")
+        if not token:
+            raise AuthError("login answered without an x-okapi-token header", vendor=VENDOR, action="login")
+        self._mode, self._access, self._refresh, self._expires = "legacy", token, None, None
+
+
+def _refuse_unless_ok(response: requests.Response, action: str) -> None:
+    """A refused login or refresh is an AuthError, whatever status FOLIO chose (400, 401, 422)."""
+    if response.status_code >= 500:
+        decode(response, action=action)
+    if response.ok:
+        return
+    code, message = error_of(response)
+    raise AuthError(message, status=response.status_code, code=code, vendor=VENDOR, method="POST",
+                    url=redact_url(response.url or ""), action=action)
+
+
+def _cookies(response: requests.Response) -> dict[str, str]:
+    """Cookies set by ``response``, read from its Set-Cookie headers (no cookie jar involved)."""
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.raw.headers.getlist("Set-Cookie") if response.raw is not None else []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _instant(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+# -- the edge apikey ------------------------------------------------------------------------------
+@attrs.frozen
+class ApiKeyInfo:
+    """Who an edge apikey acts as (the salt stays out of it)."""
+
+    tenant: str
+    username: str
+
+
+def make_apikey(*, salt: str, tenant: str, username: str) -> Secret:
+    """An edge apikey: URL-safe base64 of ``{"s": salt, "t": tenant, "u": username}``."""
+    document = json.dumps({"s": salt, "t": tenant, "u": username}, separators=(",", ":"))
+    return Secret(base64.urlsafe_b64encode(document.encode()).decode())
+
+
+def read_apikey(apikey: str | Secret) -> ApiKeyInfo:
+    """The tenant and user an apikey stands for; InputError if it is not one."""
+    text = apikey.reveal() if isinstance(apikey, Secret) else apikey
+    try:
+        document = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return ApiKeyInfo(tenant=str(document["t"]), username=str(document["u"]))
+    except (ValueError, KeyError, TypeError):
+        raise InputError("apikey", 'must be URL-safe base64 of {"s": salt, "t": tenant, "u": username}') from None
+
+
+class EdgeAuth:
+    """The edge apikey, sent as the ``apikey`` query parameter on every call."""
+
+    def __init__(self, apikey: Secret) -> None:
+        self._apikey = apikey
+
+    def __repr__(self) -> str:
+        return "<EdgeAuth apikey=***>"
+
+    def apply(self, call: Call) -> Call:
+        return attrs.evolve(call, params={**(call.params or {}), "apikey": self._apikey.reveal()})
+
+    def ensure(self, transport: Transport) -> None:
+        """Nothing to acquire: the apikey is the credential."""
+
+    def is_rejection(self, response: requests.Response) -> bool:
+        return False  # a refused apikey cannot be renewed; decode() raises AuthError
+
+    def recover(self, transport: Transport, rejected: Call) -> None:
+        """Never called: see is_rejection."""
+
+    def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:
+        return []

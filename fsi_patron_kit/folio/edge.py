@@ -1,0 +1,131 @@
+"""The FOLIO edge-patron client for external ("LC") patrons, authenticated by an apikey.
+
+Document 003's four calls: create an external patron, get and update one by email, and list
+the external patrons (those whose account expired the previous day, by default). Every path
+carries the ``{externalSystemID}`` of the existing user on whose behalf the call is made: the
+``caller``. The apikey travels in the query string, so every URL the kit shows is redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+
+from .._frames import flatten
+from .._history import History
+from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
+from ..config import SANDBOX, Secret, load_profile
+from ..errors import InputError
+from . import _schemas, _wire
+from ._validate import check_email, check_text
+from .client import _body
+from .models import EXTERNAL_PATRON_FRAME, ExternalPatron
+
+__all__ = ["EdgeClient"]
+
+
+class EdgeClient:
+    """FOLIO edge-patron's external-patron API.
+
+    Args:
+        url: the edge module's base URL.
+        apikey: the edge apikey (see :func:`make_apikey`); kept as a Secret and masked in URLs.
+        caller: the externalSystemId (or id) of an existing user the calls act on behalf of.
+    """
+
+    vendor = "folio-edge"
+
+    def __init__(self, *, url: str, apikey: str | Secret, caller: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, pool_size: int = 16, record_bodies: bool = False,
+                 allow_insecure_http: bool = False, verify: bool | str = True) -> None:
+        key = Secret.of(apikey, field="apikey")
+        self.identity = _wire.read_apikey(key)
+        self.caller = check_text("caller", caller)
+        self._transport = Transport(
+            url, vendor=self.vendor, auth=_wire.EdgeAuth(key), timeout=timeout, retry=retry, pool_size=pool_size,
+            record_bodies=record_bodies, allow_insecure_http=allow_insecure_http, verify=verify,
+            describe_failure=_wire.describe,
+        )
+
+    @classmethod
+    def from_profile(cls, profile: str = SANDBOX, **overrides: Any) -> EdgeClient:
+        """A client for a named profile (vendor ``folio-edge``); ``"sandbox"`` uses the embedded one."""
+        if profile == SANDBOX:
+            from ..sandbox import shared
+
+            emulator = shared().folio
+            settings: dict[str, Any] = {"url": emulator.edge_url, "apikey": emulator.edge_apikey,
+                                        "caller": emulator.caller_id}
+        else:
+            loaded = load_profile(profile)
+            if loaded.vendor != cls.vendor:
+                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
+            settings = {"url": loaded.url, **loaded.options({"caller": str})}
+            if "apikey" not in overrides:
+                settings["apikey"] = loaded.secret("apikey")
+        return cls(**{**settings, **overrides})
+
+    def __repr__(self) -> str:
+        return f"<folio.EdgeClient {self._transport.base_url} tenant={self.identity.tenant}>"
+
+    def __enter__(self) -> EdgeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    @property
+    def history(self) -> History:
+        """Every exchange so far, with the apikey masked in every URL."""
+        return self._transport.history
+
+    def create_external_patron(self, patron: ExternalPatron | Mapping[str, Any], *, dry_run: bool = False
+                               ) -> ExternalPatron | Preview:
+        """POST /patron/account/{caller}: a new patron in the "Remote Non-circulating" group."""
+        call = Call(method="POST", path=self._path(), action="create-external-patron",
+                    json=_body(patron, _schemas.EXTERNAL_PATRON))
+        return self._transport.preview(call) if dry_run else ExternalPatron.from_wire(self._send(call))
+
+    def get_external_patron(self, email: str) -> ExternalPatron:
+        """GET /patron/account/{caller}/by-email/{email}."""
+        call = Call(method="GET", path=self._by_email(email), action="get-external-patron", idempotent=True)
+        return ExternalPatron.from_wire(self._send(call))
+
+    def update_external_patron(self, email: str, patron: ExternalPatron | Mapping[str, Any], *,
+                               dry_run: bool = False) -> Preview | None:
+        """PUT /patron/account/{caller}/by-email/{email}; FOLIO answers 204 with no body."""
+        call = Call(method="PUT", path=self._by_email(email), action="update-external-patron",
+                    json=_body(patron, _schemas.EXTERNAL_PATRON), idempotent=True)
+        if dry_run:
+            return self._transport.preview(call)
+        self._send(call)
+        return None
+
+    def external_patrons(self, *, expired: bool = False) -> pd.DataFrame:
+        """GET .../external-patrons: every external patron, or with ``expired`` those whose
+        account expired the previous (business) day. One row per patron."""
+        if not isinstance(expired, bool):
+            raise InputError("expired", "must be True or False")
+        call = Call(method="GET", path=f"{self._path()}/external-patrons", action="external-patrons",
+                    params={"expired": "true" if expired else "false"}, idempotent=True)
+        answer = self._send(call) or {}
+        return EXTERNAL_PATRON_FRAME.build([flatten(p) for p in answer.get("externalPatrons", [])])
+
+    def expired_external_patrons(self) -> pd.DataFrame:
+        """The external patrons whose account expired the previous day."""
+        return self.external_patrons(expired=True)
+
+    def _path(self) -> str:
+        return f"/patron/account/{quote(self.caller, safe='')}"
+
+    def _by_email(self, email: str) -> str:
+        return f"{self._path()}/by-email/{quote(check_email('email', email), safe='')}"
+
+    def _send(self, call: Call) -> Any:
+        return _wire.decode(self._transport.send(call), action=call.action or call.method)
