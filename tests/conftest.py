@@ -50,3 +50,39 @@ def any_client(request, emulator):
     emulator.envelope = envelope
     with make_client(emulator, encoding=encoding, record_bodies=True) as made:
         yield made
+
+
+# -- FOLIO ------------------------------------------------------------------------------------------
+@pytest.fixture
+def folio_emulator(sandbox):
+    return sandbox.folio
+
+
+def make_folio_client(emulator, **options):
+    from fsi_patron_kit import folio
+
+    options.setdefault("retry", FAST_RETRY)
+    options.setdefault("username", emulator.credentials.username)
+    options.setdefault("password", emulator.credentials.password)
+    return folio.Client(url=emulator.gateway_url, tenant=emulator.tenant, **options)
+
+
+def make_edge_client(emulator, **options):
+    from fsi_patron_kit import folio
+
+    options.setdefault("retry", FAST_RETRY)
+    options.setdefault("apikey", emulator.edge_apikey)
+    options.setdefault("caller", emulator.caller_id)
+    return folio.EdgeClient(url=emulator.edge_url, **options)
+
+
+@pytest.fixture
+def folio_client(folio_emulator):
+    with make_folio_client(folio_emulator, record_bodies=True) as made:
+        yield made
+
+
+@pytest.fixture
+def edge_client(folio_emulator):
+    with make_edge_client(folio_emulator, record_bodies=True) as made:
+        yield made

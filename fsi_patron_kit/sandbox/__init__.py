@@ -7,7 +7,8 @@ Notebooks, tests, benchmarks and a newcomer's first run use these instead of a r
         client = fsi.Client(url=sandbox.fsi.url, apikey=creds.apikey, apisecret=creds.apisecret)
 
 or, in a notebook, ``connect("fsi", profile="sandbox")`` which starts a shared sandbox once per
-process. ``patron-kit sandbox`` serves the same thing from a terminal.
+process. ``patron-kit sandbox`` serves the same thing from a terminal. ``sandbox.folio`` is
+FOLIO: an Okapi gateway (``gateway_url``) and edge-patron (``edge_url``).
 """
 
 from __future__ import annotations
@@ -16,21 +17,25 @@ import atexit
 import threading
 
 from ._server import Counters, Knobs
+from .folio import ACCESS_TOKEN_LIFETIME, FolioEmulator
 from .fsi import FsiEmulator
 
-__all__ = ["Sandbox", "Knobs", "Counters", "FsiEmulator", "shared"]
+__all__ = ["Sandbox", "Knobs", "Counters", "FsiEmulator", "FolioEmulator", "shared"]
 
 
 class Sandbox:
     """Every emulator, started together; a context manager."""
 
-    def __init__(self, *, patrons: int = 1500, seed: int = 2024, latency: float = 0.0) -> None:
+    def __init__(self, *, patrons: int = 1500, seed: int = 2024, latency: float = 0.0,
+                 folio_users: int = 300) -> None:
         self.fsi = FsiEmulator(patrons=patrons, seed=seed, knobs=Knobs(latency=latency))
+        self.folio = FolioEmulator(users=folio_users, seed=seed,
+                                   knobs=Knobs(latency=latency, token_lifetime=ACCESS_TOKEN_LIFETIME))
         self._running = False
 
     @property
-    def emulators(self) -> dict[str, FsiEmulator]:
-        return {"fsi": self.fsi}
+    def emulators(self) -> dict[str, FsiEmulator | FolioEmulator]:
+        return {"fsi": self.fsi, "folio": self.folio}
 
     def start(self) -> Sandbox:
         if not self._running:
