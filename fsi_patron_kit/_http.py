@@ -230,8 +230,10 @@ class Transport:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
     def preview(self, call: Call) -> Preview:
-        """The redacted form of ``call`` as a dry run shows it; nothing is sent."""
-        return Preview(method=call.method, url=redact_url(self.url_for(call.path)), body=redact_value(call.json))
+        """The redacted form of ``call`` as a dry run shows it (credentials masked); nothing is sent."""
+        applied = self.auth.apply(call) if call.authenticated and self.auth else call
+        url = requests.Request(call.method, self.url_for(call.path), params=applied.params).prepare().url or ""
+        return Preview(method=call.method, url=redact_url(url), body=redact_value(call.json))
 
     def send(self, call: Call) -> requests.Response:
         """Send ``call`` with credentials, retrying what is safe; renew credentials once if refused."""

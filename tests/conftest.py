@@ -6,7 +6,7 @@ import pytest
 
 from fsi_patron_kit import fsi
 from fsi_patron_kit._http import RetryPolicy
-from fsi_patron_kit.sandbox import Sandbox
+from fsi_patron_kit.sandbox import FolioEmulator, FsiEmulator, Sandbox
 
 FAST_RETRY = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.005)
 
@@ -18,8 +18,11 @@ def sandbox():
 
 
 @pytest.fixture
-def emulator(sandbox):
-    return sandbox.fsi
+def emulator():
+    """An FSI emulator of its own for each test (cheaper than a whole sandbox)."""
+    running = FsiEmulator().start()
+    yield running
+    running.stop()
 
 
 def make_client(emulator, **options) -> fsi.Client:
@@ -54,8 +57,10 @@ def any_client(request, emulator):
 
 # -- FOLIO ------------------------------------------------------------------------------------------
 @pytest.fixture
-def folio_emulator(sandbox):
-    return sandbox.folio
+def folio_emulator():
+    running = FolioEmulator().start()
+    yield running
+    running.stop()
 
 
 def make_folio_client(emulator, **options):

@@ -186,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.server.track(self.connection)
         # Headers and body leave in two writes; without this, Nagle's algorithm holds the body
         # back until the client's delayed ACK, some 40 ms per request on a kept-alive socket.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -255,6 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
                 environ[key] = separator.join(self.headers.get_all(name, []))
         return environ
 
+    def finish(self) -> None:
+        super().finish()
+        self.server.untrack(self.connection)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -265,10 +270,30 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: WSGIApp, counters: Counters | None) -> None:
         self.app = app
         self.counters = counters
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hangs up mid-request is not the sandbox's problem to report
+
+    def track(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def untrack(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """End kept-alive connections too: a stopped emulator must answer nothing more."""
+        with self._connections_lock:
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._connections.clear()
 
 
 class EmulatorServer:
@@ -293,4 +318,5 @@ class EmulatorServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         self._thread.join(timeout=5)

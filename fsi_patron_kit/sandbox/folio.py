@@ -129,7 +129,7 @@ HOLD_STATUSES = ["Open - Not yet filled", "Open - Awaiting pickup", "Open - Awai
                  "New - Awaiting confirmation", "Closed - Filled", "Closed - Cancelled", "Closed - Unfilled",
                  "Closed - Pickup expired"]
 REMOTE_GROUP_ID = PATRON_GROUPS[REMOTE_GROUP]
-NO_TOKEN_NEEDED = frozenset({"login", "login_with_expiry", "refresh"})
+NO_TOKEN_NEEDED = frozenset({"login", "login_with_expiry", "refresh", "missing"})
 
 
 # -- the documents' schemas --------------------------------------------------------------------
@@ -298,6 +298,7 @@ class FolioEmulator:
         self._access_grants: dict[str, _Grant] = {}
         self._refresh_grants: dict[str, _Grant] = {}
         self._servers: dict[str, EmulatorServer] = {}
+        self.legacy_login_only = False  # True: an older mod-login without /authn/login-with-expiry
 
     # -- serving -------------------------------------------------------------------------------
     def start(self) -> FolioEmulator:
@@ -377,6 +378,9 @@ class FolioEmulator:
             for grant in self._access_grants.values():
                 grant.expires = self._clock() - 1
 
+    def _missing(self, request: Request) -> Response:
+        return _text(404, f"Resource not found: {request.path}")
+
     # -- HTTP ----------------------------------------------------------------------------------
     def _gateway_app(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self._serve(environ, start_response, GATEWAY_ROUTES, self._admit_to_gateway)
@@ -395,6 +399,8 @@ class FolioEmulator:
         except MethodNotAllowed:
             response = _text(405, "the request's HTTP method is not supported by the server or the resource.")
         else:
+            if self.legacy_login_only and endpoint in ("login_with_expiry", "refresh"):
+                endpoint = "missing"  # an older mod-login: these paths do not exist
             self.counters.action(endpoint)
             try:
                 with self._lock:
