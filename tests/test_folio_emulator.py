@@ -9,17 +9,15 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
-from jsonschema import Draft4Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from fsi_patron_kit.sandbox import FolioEmulator, Sandbox
 from fsi_patron_kit.sandbox._foliodata import PATRON_GROUPS, generate
+
+from .upstream import conforms, needs_upstream
 
 NOW = datetime(2025, 3, 14, 15, 30, tzinfo=timezone.utc)
 REMOTE = PATRON_GROUPS["Remote Non-circulating"]
@@ -27,7 +25,6 @@ CIRC_DESK_1 = "3a40852d-49fd-4df2-a1f9-6e2641a6e91f"
 ONLINE = "7c5abc9f-f3d7-4856-b8d7-6712462ca007"
 PATRON_CANCELLED = "75187e8d-e25a-47a7-89ad-23ba612338de"
 UNKNOWN_ID = "0f9c2a4e-6b1d-4c3e-9a7f-2d5b8e1c4a60"
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream" / "folio"
 # The documented counts (_foliodata.PLANTED); the tests count them their own way from the users.
 DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3}
 
@@ -584,38 +581,8 @@ def test_patron_kit_sandbox_command_prints_folio_addresses_and_credentials():
 
 
 # -- the upstream contract --------------------------------------------------------------------------
-SUBSTITUTES = {  # referenced by the upstream schemas but kept in raml-util at another commit
-    "uuid.schema": {"type": "string", "pattern": "^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[1-5][a-fA-F0-9]{3}-[89abAB][a-fA-F0-9]{3}-[a-fA-F0-9]{12}$"},
-    "metadata.schema": {  # as document 002 prints it inline
-        "type": "object", "additionalProperties": False, "required": ["createdDate"],
-        "properties": {
-            "createdDate": {"type": "string"}, "createdByUserId": {"type": "string", "pattern": "^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"},
-            "createdByUsername": {"type": "string"}, "updatedDate": {"type": "string"},
-            "updatedByUserId": {"type": "string", "pattern": "^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"},
-            "updatedByUsername": {"type": "string"},
-        },
-    },
-    "tags.schema": {"type": "object"},
-}
-BASE = "https://upstream.invalid/"
-
-
-def _retrieve(uri: str) -> Resource:
-    relative = uri.removeprefix(BASE)
-    if "raml-util/schemas/" in relative:
-        relative = "raml-util/schemas/" + relative.rsplit("/", 1)[-1]
-    path = UPSTREAM / relative
-    contents = json.loads(path.read_text()) if path.exists() else SUBSTITUTES[path.name]
-    return Resource.from_contents(contents, default_specification=DRAFT4)
-
-
-def conforms(document: object, schema: str) -> None:
-    validator = Draft4Validator({"$ref": BASE + schema}, registry=Registry(retrieve=_retrieve))
-    validator.validate(document)
-
-
 @pytest.mark.contract
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason=f"upstream FOLIO schemas not found at {UPSTREAM}")
+@needs_upstream
 def test_answers_conform_to_the_upstream_schemas(folio, staff):
     gateway = folio.gateway_url
     user_id = busy_patron(folio)
