@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from .._client import BaseClient
 from .._frames import flatten
-from .._history import History
 from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
-from ..config import SANDBOX, Secret, load_profile
+from ..config import Secret
 from ..errors import InputError, NotFoundError
 from . import _schemas, _wire
 from ._validate import check_body, check_text, check_uuid
@@ -30,7 +30,7 @@ __all__ = ["Client"]
 MAX_INT = 2147483647
 
 
-class Client:
+class Client(BaseClient):
     """FOLIO mod-patron through the Okapi gateway.
 
     Args:
@@ -42,6 +42,8 @@ class Client:
     """
 
     vendor = "folio"
+    profile_settings = {"tenant": str, "username": str}
+    profile_secrets = ("password",)
 
     def __init__(
         self,
@@ -67,44 +69,13 @@ class Client:
         )
 
     @classmethod
-    def from_profile(cls, profile: str = SANDBOX, **overrides: Any) -> Client:
-        """A client for a named profile; ``"sandbox"`` starts the embedded sandbox if needed."""
-        if profile == SANDBOX:
-            from ..sandbox import shared
-
-            emulator = shared().folio
-            settings: dict[str, Any] = {"url": emulator.gateway_url, "tenant": emulator.tenant,
-                                        "username": emulator.credentials.username,
-                                        "password": emulator.credentials.password}
-        else:
-            loaded = load_profile(profile)
-            if loaded.vendor != cls.vendor:
-                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
-            settings = {"url": loaded.url, **loaded.options({"tenant": str, "username": str})}
-            if "password" not in overrides:
-                settings["password"] = loaded.secret("password")
-        return cls(**{**settings, **overrides})
+    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
+        folio = sandbox.folio
+        return {"url": folio.gateway_url, "tenant": folio.tenant, "username": folio.credentials.username,
+                "password": folio.credentials.password}
 
     def __repr__(self) -> str:
         return f"<folio.Client {self._transport.base_url} tenant={self._auth.tenant}>"
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._transport.close()
-
-    @property
-    def url(self) -> str:
-        return self._transport.base_url
-
-    @property
-    def history(self) -> History:
-        """Every exchange so far, redacted; ``client.history.to_frame()`` for a DataFrame."""
-        return self._transport.history
 
     @property
     def session(self) -> _wire.SessionInfo:

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from .._client import BaseClient
 from .._frames import flatten
-from .._history import History
 from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
-from ..config import SANDBOX, Secret, load_profile
+from ..config import Secret
 from ..errors import InputError
 from . import _schemas, _wire
 from ._validate import check_email, check_text
@@ -27,7 +27,7 @@ from .models import EXTERNAL_PATRON_FRAME, ExternalPatron
 __all__ = ["EdgeClient"]
 
 
-class EdgeClient:
+class EdgeClient(BaseClient):
     """FOLIO edge-patron's external-patron API.
 
     Args:
@@ -37,6 +37,8 @@ class EdgeClient:
     """
 
     vendor = "folio-edge"
+    profile_settings = {"caller": str}
+    profile_secrets = ("apikey",)
 
     def __init__(self, *, url: str, apikey: str | Secret, caller: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, pool_size: int = 16, record_bodies: bool = False,
@@ -51,39 +53,12 @@ class EdgeClient:
         )
 
     @classmethod
-    def from_profile(cls, profile: str = SANDBOX, **overrides: Any) -> EdgeClient:
-        """A client for a named profile (vendor ``folio-edge``); ``"sandbox"`` uses the embedded one."""
-        if profile == SANDBOX:
-            from ..sandbox import shared
-
-            emulator = shared().folio
-            settings: dict[str, Any] = {"url": emulator.edge_url, "apikey": emulator.edge_apikey,
-                                        "caller": emulator.caller_id}
-        else:
-            loaded = load_profile(profile)
-            if loaded.vendor != cls.vendor:
-                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
-            settings = {"url": loaded.url, **loaded.options({"caller": str})}
-            if "apikey" not in overrides:
-                settings["apikey"] = loaded.secret("apikey")
-        return cls(**{**settings, **overrides})
+    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
+        folio = sandbox.folio
+        return {"url": folio.edge_url, "apikey": folio.edge_apikey, "caller": folio.caller_id}
 
     def __repr__(self) -> str:
         return f"<folio.EdgeClient {self._transport.base_url} tenant={self.identity.tenant}>"
-
-    def __enter__(self) -> EdgeClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._transport.close()
-
-    @property
-    def history(self) -> History:
-        """Every exchange so far, with the apikey masked in every URL."""
-        return self._transport.history
 
     def create_external_patron(self, patron: ExternalPatron | Mapping[str, Any], *, dry_run: bool = False
                                ) -> ExternalPatron | Preview:

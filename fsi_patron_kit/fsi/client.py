@@ -17,10 +17,10 @@ import attrs
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._history import History
+from .._client import BaseClient
 from .._http import DEFAULT_TIMEOUT, Call, RetryPolicy, Transport
 from .._redact import MASK
-from ..config import SANDBOX, Secret, load_profile
+from ..config import Secret
 from ..errors import (
     APIError,
     AuthError,
@@ -65,7 +65,7 @@ class Page:
         return len(self.records)
 
 
-class Client:
+class Client(BaseClient):
     """FSI SmartSuite-Library patron sync (``/services/SSLIB_SER_PATRON_API.asmx/patron``).
 
     Args:
@@ -78,6 +78,7 @@ class Client:
     """
 
     vendor = "fsi"
+    profile_secrets = ("apikey", "apisecret")
 
     def __init__(
         self,
@@ -117,47 +118,12 @@ class Client:
         )
 
     @classmethod
-    def from_profile(cls, profile: str = SANDBOX, **overrides: Any) -> Client:
-        """A client for a named profile; ``"sandbox"`` starts the embedded sandbox if needed."""
-        if profile == SANDBOX:
-            from ..sandbox import shared
-
-            emulator = shared().fsi
-            settings: dict[str, Any] = {
-                "url": emulator.url,
-                "apikey": emulator.credentials.apikey,
-                "apisecret": emulator.credentials.apisecret,
-            }
-        else:
-            loaded = load_profile(profile)
-            if loaded.vendor != cls.vendor:
-                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
-            settings = {"url": loaded.url, **loaded.options()}
-            for key in ("apikey", "apisecret"):
-                if key not in overrides:
-                    settings[key] = loaded.secret(key)
-        return cls(**{**settings, **overrides})
+    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
+        return {"url": sandbox.fsi.url, "apikey": sandbox.fsi.credentials.apikey,
+                "apisecret": sandbox.fsi.credentials.apisecret}
 
     def __repr__(self) -> str:
         return f"<fsi.Client {self._transport.base_url} encoding={self.encoding}>"
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._transport.close()
-
-    @property
-    def url(self) -> str:
-        return self._transport.base_url
-
-    @property
-    def history(self) -> History:
-        """Every exchange so far, redacted; ``client.history.to_frame()`` for a DataFrame."""
-        return self._transport.history
 
     @property
     def session(self) -> _wire.SessionInfo:

@@ -1,0 +1,64 @@
+"""What every vendor client shares: profiles, the sandbox default, closing, and the history.
+
+A vendor client says which settings and secrets its profiles hold and where the sandbox keeps
+its credentials; everything else about connecting lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from ._history import History
+from ._http import Transport
+from .config import SANDBOX, load_profile
+from .errors import InputError
+
+C = TypeVar("C", bound="BaseClient")
+
+
+class BaseClient:
+    vendor: ClassVar[str]
+    #: settings a profile of this vendor may hold besides the common ones, with their types
+    profile_settings: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    #: secrets a profile of this vendor resolves (environment or prompt)
+    profile_secrets: ClassVar[tuple[str, ...]] = ()
+    _transport: Transport
+
+    @classmethod
+    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
+        """Constructor arguments that connect to ``sandbox`` (the embedded emulators)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_profile(cls: type[C], profile: str = SANDBOX, **overrides: Any) -> C:
+        """A client for a named profile; ``"sandbox"`` starts the embedded sandbox if needed."""
+        if profile == SANDBOX:
+            from .sandbox import shared
+
+            settings = cls.sandbox_settings(shared())
+        else:
+            loaded = load_profile(profile)
+            if loaded.vendor != cls.vendor:
+                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
+            settings = {"url": loaded.url, **loaded.options(cls.profile_settings)}
+            settings.update({key: loaded.secret(key) for key in cls.profile_secrets if key not in overrides})
+        return cls(**{**settings, **overrides})
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    @property
+    def url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def history(self) -> History:
+        """Every exchange so far, redacted; ``client.history.to_frame()`` for a DataFrame."""
+        return self._transport.history
