@@ -101,6 +101,7 @@ def test_get_unknown_is_user_not_found_and_shared_is_multiple(edge_client, folio
         edge_client.get_external_patron("nobody@example.org")
     assert (caught.value.status, caught.value.code, caught.value.message) == (404, "USER_NOT_FOUND",
                                                                               "User does not exist")
+    assert caught.value.vendor == "folio-edge"
     shared = next(e for e, us in users_by_email(folio_emulator).items() if len(us) > 1)
     with pytest.raises(ConflictError) as caught:
         edge_client.get_external_patron(shared)

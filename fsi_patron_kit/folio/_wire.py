@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -48,7 +48,7 @@ CONFLICT_CODES = frozenset(MESSAGES) - NOT_FOUND_CODES
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
 
-def decode(response: requests.Response, *, action: str) -> Any:
+def decode(response: requests.Response, *, action: str, vendor: str = VENDOR) -> Any:
     """The answer's JSON (None when empty), or the typed exception it stands for."""
     if response.ok:
         if not response.content:
@@ -56,12 +56,12 @@ def decode(response: requests.Response, *, action: str) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise APIError("answer is not JSON", status=response.status_code, vendor=VENDOR, action=action) from None
+            raise APIError("answer is not JSON", status=response.status_code, vendor=vendor, action=action) from None
     code, message = error_of(response)
     cls = NotFoundError if code in NOT_FOUND_CODES else ConflictError if code in CONFLICT_CODES else None
     cls = cls or error_for_status(response.status_code)
     extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
-    raise cls(message, status=response.status_code, code=code, vendor=VENDOR, method=response.request.method or "",
+    raise cls(message, status=response.status_code, code=code, vendor=vendor, method=response.request.method or "",
               url=redact_url(response.url or ""), action=action, **extra)
 
 
@@ -133,7 +133,7 @@ class FolioAuth:
 
     @property
     def session(self) -> SessionInfo:
-        expires = datetime.fromtimestamp(self._expires).astimezone() if self._expires else None
+        expires = datetime.fromtimestamp(self._expires, timezone.utc) if self._expires else None
         return SessionInfo(mode=self._mode, expires_at=expires, logins=self.logins, refreshes=self.refreshes)
 
     # -- the Auth protocol -------------------------------------------------------------------

@@ -103,4 +103,4 @@ class EdgeClient(BaseClient):
         return f"{self._path()}/by-email/{quote(check_email('email', email), safe='')}"
 
     def _send(self, call: Call) -> Any:
-        return _wire.decode(self._transport.send(call), action=call.action or call.method)
+        return _wire.decode(self._transport.send(call), action=call.action or call.method, vendor=self.vendor)

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
@@ -167,7 +167,7 @@ class FsiAuth:
 
     @property
     def session(self) -> SessionInfo:
-        expires = datetime.fromtimestamp(self._expires).astimezone() if self._expires else None
+        expires = datetime.fromtimestamp(self._expires, timezone.utc) if self._expires else None
         return SessionInfo(expires_at=expires, logins=self.logins, renewals=self.renewals)
 
     # -- the Auth protocol -------------------------------------------------------------------
