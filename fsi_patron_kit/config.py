@@ -153,15 +153,14 @@ def _positive_int(value: Any) -> int:
     return number
 
 
-#: Settings a profile may hold besides vendor and url, with how each is read.
+#: Settings every client's profile may hold besides vendor and url, with how each is read;
+#: a vendor adds its own (see each client's ``profile_settings``).
 CLIENT_OPTIONS: dict[str, Any] = {
-    "encoding": str,
     "timeout": _timeout,
     "pool_size": _positive_int,
     "record_bodies": _boolean,
     "allow_insecure_http": _boolean,
     "verify": _verify,
-    "renew_margin": float,
 }
 
 

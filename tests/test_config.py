@@ -134,7 +134,7 @@ def test_settings_from_the_environment_are_typed(profile_file, monkeypatch):
     monkeypatch.setenv("PATRON_KIT_T_ALLOW_INSECURE_HTTP", "false")
     monkeypatch.setenv("PATRON_KIT_T_RENEW_MARGIN", "30")
     monkeypatch.setenv("PATRON_KIT_T_RECORD_BODIES", "yes")
-    assert load_profile("t").options() == {
+    assert load_profile("t").options({"renew_margin": float}) == {
         "timeout": (2.0, 20.0), "allow_insecure_http": False, "renew_margin": 30.0, "record_bodies": True,
     }
 
@@ -161,3 +161,14 @@ def test_insecure_http_from_the_environment_is_still_refused(profile_file, monke
     with pytest.raises(ConfigError) as caught:
         fsi.Client.from_profile("h")
     assert caught.value.field == "url"
+
+
+def test_a_setting_of_another_vendor_is_refused_by_name(profile_file, monkeypatch):
+    from fsi_patron_kit import folio
+
+    write(profile_file, '[profiles.f]\nvendor = "folio"\nurl = "https://x.example"\ntenant = "t"\n'
+                        'username = "u"\nencoding = "form"\n')
+    monkeypatch.setenv("PATRON_KIT_F_PASSWORD", "secret-1234")
+    with pytest.raises(ConfigError) as caught:
+        folio.Client.from_profile("f")
+    assert caught.value.field == "profiles.f.encoding"

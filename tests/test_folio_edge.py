@@ -83,7 +83,7 @@ def test_dry_run_create_sends_nothing(edge_client, folio_emulator):
         (lambda users: next(e for e, us in users.items() if len(us) == 1 and us[0]["active"] and not remote(us[0])),
          "INVALID_PATRON_GROUP", "User does not belong to the required patron group"),
         (lambda users: next(e for e, us in users.items() if len(us) == 1 and us[0]["active"] and remote(us[0])),
-         "USER_ALREADY_EXIST", "User already exists in the remote patron group"),
+         "USER_ALREADY_EXIST", "User already exists"),
     ],
     ids=["multiple", "inactive", "wrong-group", "exists"],
 )
@@ -186,3 +186,14 @@ def test_frame_dates_for_yesterday_are_stable(folio_emulator):
     users = [u for u in folio_emulator.users() if remote(u)]
     days = pd.Series([datetime.fromisoformat(u["expirationDate"].replace("Z", "+00:00")).date() for u in users])
     assert (days == folio_emulator.today - timedelta(days=1)).sum() == folio_emulator.planted["remote_expired_yesterday"]
+
+
+def test_a_patron_with_the_documents_partial_address_is_accepted(edge_client, folio_emulator):
+    """Document 003's own answers leave province and zip out; the kit and the sandbox follow it."""
+    partial = {**with_email("partial.address@example.org", "ext-partial"),
+               "addressInfo": {"addressLine0": "123 Main St", "addressLine1": "Apt 4B", "city": "Metropolis",
+                               "country": ""}}
+    created = edge_client.create_external_patron(partial)
+    assert created.address_info.city == "Metropolis" and created.address_info.zip is None
+    assert created.address_info.country is None  # an empty country is not stored
+    assert edge_client.get_external_patron("partial.address@example.org").address_info.city == "Metropolis"

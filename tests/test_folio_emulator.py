@@ -459,9 +459,9 @@ def test_edge_post_refusals_in_order(folio):
         answer = edge(folio, "POST", "", json=new_patron(email=email))
         assert (answer.status_code, answer.json()) == (422, {"code": 422, "errorMessage": code})
     broken = new_patron()
-    del broken["addressInfo"]["zip"]
+    del broken["contactInfo"]["email"]
     answer = edge(folio, "POST", "", json=broken)
-    assert answer.status_code == 422 and answer.json()["code"] == 422 and "addressInfo.zip" in answer.json()["errorMessage"]
+    assert answer.status_code == 422 and answer.json()["code"] == 422 and "contactInfo.email" in answer.json()["errorMessage"]
     assert not folio.counters.writes
 
 

@@ -146,3 +146,16 @@ def test_a_malformed_apikey_is_refused_before_sending(folio_emulator, quiet):
     with pytest.raises(InputError) as caught:
         folio.EdgeClient(url=folio_emulator.edge_url, apikey="not base64 json", caller="x")
     assert caught.value.field == "apikey"
+
+
+def test_date_only_is_not_a_date_time(folio_client, quiet):
+    with pytest.raises(InputError) as caught:
+        folio_client.place_item_hold(USER, ITEM, pickup_location_id=PICKUP, request_date="2026-11-23")
+    assert (caught.value.field, caught.value.rule) == ("requestDate", "must be an ISO-8601 date-time")
+
+
+def test_metadata_accepts_any_uuid_shape_as_the_document_does(folio_client, folio_emulator):
+    version_6 = "1ef0d1a2-3b4c-6d5e-8f70-0123456789ab"
+    body = changed(STAGING, "metadata", {"createdDate": "2026-01-01T00:00:00Z", "createdByUserId": version_6})
+    preview = folio_client.create_staging_patron(body, dry_run=True)
+    assert preview.body["metadata"]["createdByUserId"] == version_6

@@ -25,6 +25,9 @@ HOLD_STATUSES = (
 _STRING = {"type": "string"}
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _UUID = {"type": "string", "pattern": UUID}
+# The metadata schema (RMB's) accepts any UUID-shaped id, whatever its version.
+ANY_UUID = r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"
+_ANY_UUID = {"type": "string", "pattern": ANY_UUID}
 
 _PREFERRED_EMAIL = {
     "type": "array",
@@ -47,10 +50,10 @@ _METADATA = {
     "type": "object",
     "properties": {
         "createdDate": _DATE_TIME,
-        "createdByUserId": _UUID,
+        "createdByUserId": _ANY_UUID,
         "createdByUsername": _STRING,
         "updatedDate": _DATE_TIME,
-        "updatedByUserId": _UUID,
+        "updatedByUserId": _ANY_UUID,
         "updatedByUsername": _STRING,
     },
     "required": ["createdDate"],
@@ -110,7 +113,12 @@ HOLD = {
     "type": "object",
     "properties": {
         "requestId": _STRING,
-        "item": {"type": "object"},
+        "item": {
+            "type": "object",
+            "properties": {"instanceId": _UUID, "itemId": _UUID, "title": _STRING, "author": _STRING, "isbn": _STRING},
+            "required": ["instanceId"],
+            "additionalProperties": False,
+        },
         "requestDate": _DATE_TIME,
         "expirationDate": _DATE_TIME,
         "status": {"type": "string", "enum": list(HOLD_STATUSES)},

@@ -17,7 +17,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from ..errors import InputError
-from ._schemas import UUID
+from ._schemas import ANY_UUID, UUID
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _UUID = re.compile(UUID)
@@ -30,9 +30,14 @@ def _is_email(value: object) -> bool:
     return not isinstance(value, str) or bool(EMAIL.match(value))
 
 
+_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 @_formats.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if isinstance(value, str):
+        if not _DATE_AND_TIME.match(value):
+            raise ValueError("a date-time needs a date and a time")
         datetime.fromisoformat(value.replace("Z", "+00:00"))
     return True
 
@@ -80,7 +85,8 @@ def _describe(error: ValidationError, title: str) -> tuple[str, str]:
     if error.validator == "enum":
         rule = f"must be one of {', '.join(map(str, error.validator_value))}"
     elif error.validator == "pattern":
-        rule = "must be a UUID (FOLIO's pattern, version 1-5)" if error.validator_value == UUID else "has the wrong form"
+        rule = {UUID: "must be a UUID (FOLIO's pattern, version 1-5)", ANY_UUID: "must be a UUID"}.get(
+            error.validator_value, "has the wrong form")
     elif error.validator == "format":
         rule = {"email": "must be a valid email address", "date-time": "must be an ISO-8601 date-time"}.get(
             error.validator_value, f"must be a {error.validator_value}")

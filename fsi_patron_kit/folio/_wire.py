@@ -31,11 +31,11 @@ from ..errors import APIError, AuthError, ConflictError, InputError, NotFoundErr
 
 VENDOR = "folio"
 
-#: FOLIO's codes with the message FOLIO gives for each (DESIGN notes; document 003's table).
+#: FOLIO's codes and their messages, for answers that carry only the code (document 003's table).
 MESSAGES: dict[str, str] = {
     "MULTIPLE_USER_WITH_EMAIL": "Multiple users found with the same email",
     "USER_ACCOUNT_INACTIVE": "User account is not active",
-    "USER_ALREADY_EXIST": "User already exists in the remote patron group",
+    "USER_ALREADY_EXIST": "User already exists",
     "USER_NOT_FOUND": "User does not exist",
     "STAGING_USER_NOT_FOUND": "Staging user does not exist",
     "EMAIL_ALREADY_EXIST": "User already exist with email provided in payload",

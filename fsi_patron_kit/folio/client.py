@@ -42,7 +42,7 @@ class Client(BaseClient):
     """
 
     vendor = "folio"
-    profile_settings = {"tenant": str, "username": str}
+    profile_settings = {"tenant": str, "username": str, "renew_margin": float}
     profile_secrets = ("password",)
 
     def __init__(

@@ -56,7 +56,11 @@ class _Wire:
 def _register(cls: type[T]) -> type[T]:
     """Build the converter's hooks for ``cls`` (nested models must be registered first)."""
     special = getattr(cls, "__wire_names__", {})
-    names = {a.name: override(rename=special.get(a.name, camel(a.name))) for a in attrs.fields(cls) if a.name != "raw"}
+    names = {
+        a.name: override(rename=special.get(a.name, camel(a.name)),
+                         omit_if_default=False if isinstance(a.default, attrs.Factory) else None)
+        for a in attrs.fields(cls) if a.name != "raw"
+    }
     wire_names = {o.rename for o in names.values()}
     keeps_raw = "raw" in attrs.fields_dict(cls)
     if keeps_raw:

@@ -78,6 +78,7 @@ class Client(BaseClient):
     """
 
     vendor = "fsi"
+    profile_settings = {"encoding": str, "renew_margin": float}
     profile_secrets = ("apikey", "apisecret")
 
     def __init__(

@@ -173,7 +173,9 @@ EXTERNAL_PATRON_SCHEMA = {
     "properties": {
         "generalInfo": _strings("externalSystemId", "firstName", "preferredFirstName", "middleName", "lastName",
                                 required=("externalSystemId", "firstName", "lastName")),
-        "addressInfo": _strings(*_ADDRESS, required=("addressLine0", "city", "province", "zip", "country")),
+        # Document 003 (the contract) answers with address fields left out, so none is required
+        # here; upstream's edge schema requires most of them.
+        "addressInfo": _strings(*_ADDRESS),
         "contactInfo": _CONTACT,
         "preferredEmailCommunication": _TOPICS,
     },
@@ -968,11 +970,10 @@ def _as_external_patron(user: dict[str, Any]) -> dict[str, Any]:
     general.update({key: personal[key] for key in ("preferredFirstName", "middleName") if key in personal})
     general["lastName"] = personal["lastName"]
     home = next((a for a in personal.get("addresses", []) if a["addressTypeId"] == HOME_ADDRESS_TYPE), {})
-    address = {"addressLine0": home.get("addressLine1", "")}
-    if "addressLine2" in home:
-        address["addressLine1"] = home["addressLine2"]
-    address.update(city=home.get("city", ""), province=home.get("region", ""), zip=home.get("postalCode", ""),
-                   country=home.get("countryId", ""))
+    # Fields the user has no value for are left out, as in document 003's own answers.
+    address = {target: home[source] for target, source in (
+        ("addressLine0", "addressLine1"), ("addressLine1", "addressLine2"), ("city", "city"),
+        ("province", "region"), ("zip", "postalCode"), ("country", "countryId")) if home.get(source)}
     contact = {key: personal[key] for key in ("phone", "mobilePhone") if key in personal}
     contact["email"] = personal.get("email", "")
     patron: dict[str, Any] = {"generalInfo": general, "addressInfo": address, "contactInfo": contact}
@@ -991,12 +992,12 @@ def _personal_from(patron: dict[str, Any], *, previous: dict[str, Any]) -> dict[
     personal.update({key: contact[key] for key in ("email", "phone", "mobilePhone") if key in contact})
     addresses = previous.get("addresses", [])
     old_home = next((a for a in addresses if a["addressTypeId"] == HOME_ADDRESS_TYPE), {})
-    home = {"id": old_home.get("id", str(uuid.uuid4())), "countryId": address["country"],
-            "addressLine1": address["addressLine0"]}
-    if "addressLine1" in address:
-        home["addressLine2"] = address["addressLine1"]
-    home.update(city=address["city"], region=address["province"], postalCode=address["zip"],
-                addressTypeId=HOME_ADDRESS_TYPE, primaryAddress=True)
+    home = {"id": old_home.get("id", str(uuid.uuid4()))}
+    for source, target in (("country", "countryId"), ("addressLine0", "addressLine1"), ("addressLine1", "addressLine2"),
+                           ("city", "city"), ("province", "region"), ("zip", "postalCode")):
+        if address.get(source):
+            home[target] = address[source]
+    home.update(addressTypeId=HOME_ADDRESS_TYPE, primaryAddress=True)
     others = [{**a, "primaryAddress": False} for a in addresses if a["addressTypeId"] != HOME_ADDRESS_TYPE]
     personal["addresses"] = [home, *others]
     personal.setdefault("preferredContactTypeId", EMAIL_CONTACT_TYPE)
