@@ -308,3 +308,11 @@ def test_server_fault_is_a_server_error_with_folios_text(folio_client, folio_emu
     with pytest.raises(ServerError) as caught:
         folio_client.create_staging_patron(STAGING)
     assert caught.value.message == "internal server error, contact administrator"
+
+
+def test_a_dropped_login_is_tried_again(folio_emulator):
+    folio_emulator.knobs.fail_next("reset")
+    with make_folio_client(folio_emulator) as client:
+        assert client.account(folio_emulator.users()[2]["id"]).total_loans >= 1
+    assert [(e.action, e.outcome) for e in client.history][:2] == [("login-with-expiry", "error"),
+                                                                   ("login-with-expiry", "ok")]

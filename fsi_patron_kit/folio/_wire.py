@@ -173,9 +173,11 @@ class FolioAuth:
         """Log in (again): login-with-expiry, or legacy login where that is missing."""
         with self._lock:
             body = {"username": self._username, "password": self._password.reveal()}
-            response = self._post(transport, "/authn/login-with-expiry", "login-with-expiry", json=body)
+            # Logging in again reads and writes no patron data, so the transport may repeat it.
+            response = self._post(transport, "/authn/login-with-expiry", "login-with-expiry", json=body,
+                                  idempotent=True)
             if response.status_code == 404:
-                response = self._post(transport, "/authn/login", "login", json=body)
+                response = self._post(transport, "/authn/login", "login", json=body, idempotent=True)
                 _refuse_unless_ok(response, "login")
                 self._store_legacy(response)
             else:
