@@ -62,3 +62,19 @@ class BaseClient:
     def history(self) -> History:
         """Every exchange so far, redacted; ``client.history.to_frame()`` for a DataFrame."""
         return self._transport.history
+
+
+class TokenClient(BaseClient):
+    """A client whose auth hook holds a session (FSI tokens, FOLIO gateway tokens)."""
+
+    _auth: Any
+
+    @property
+    def session(self) -> Any:
+        """When the current token expires and how often the client logged in or renewed; never the token."""
+        return self._auth.session
+
+    def login(self) -> Any:
+        """Log in now (otherwise done on the first call that needs a token)."""
+        self._auth.login(self._transport)
+        return self.session

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .._client import BaseClient
+from .._client import TokenClient
 from .._frames import flatten
 from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
 from ..config import Secret
@@ -30,7 +30,7 @@ __all__ = ["Client"]
 MAX_INT = 2147483647
 
 
-class Client(BaseClient):
+class Client(TokenClient):
     """FOLIO mod-patron through the Okapi gateway.
 
     Args:
@@ -76,15 +76,6 @@ class Client(BaseClient):
 
     def __repr__(self) -> str:
         return f"<folio.Client {self._transport.base_url} tenant={self._auth.tenant}>"
-
-    @property
-    def session(self) -> _wire.SessionInfo:
-        return self._auth.session
-
-    def login(self) -> _wire.SessionInfo:
-        """Log in now (otherwise done on the first call)."""
-        self._auth.login(self._transport)
-        return self.session
 
     def refresh(self) -> _wire.SessionInfo:
         """Refresh the access token now (otherwise done shortly before it expires)."""

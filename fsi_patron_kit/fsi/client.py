@@ -17,7 +17,7 @@ import attrs
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._client import BaseClient
+from .._client import TokenClient
 from .._http import DEFAULT_TIMEOUT, Call, RetryPolicy, Transport
 from .._redact import MASK
 from ..config import Secret
@@ -65,7 +65,7 @@ class Page:
         return len(self.records)
 
 
-class Client(BaseClient):
+class Client(TokenClient):
     """FSI SmartSuite-Library patron sync (``/services/SSLIB_SER_PATRON_API.asmx/patron``).
 
     Args:
@@ -126,17 +126,7 @@ class Client(BaseClient):
     def __repr__(self) -> str:
         return f"<fsi.Client {self._transport.base_url} encoding={self.encoding}>"
 
-    @property
-    def session(self) -> _wire.SessionInfo:
-        """When the current token expires and how often the client logged in or renewed."""
-        return self._auth.session
-
-    # -- authentication ---------------------------------------------------------------------
-    def login(self) -> _wire.SessionInfo:
-        """getcode + gettoken now (otherwise done on the first call that needs a token)."""
-        self._auth.login(self._transport)
-        return self.session
-
+    # -- authentication (login() and session come from TokenClient) -----------------------
     def renew(self) -> _wire.SessionInfo:
         """renewtoken now (otherwise done shortly before the token expires)."""
         self._auth.renew(self._transport)
