@@ -47,10 +47,15 @@ from .errors import (
 )
 
 log = logging.getLogger("fsi_patron_kit.http")
-install_log_filter("fsi_patron_kit", "urllib3.connectionpool", "urllib3.util.retry", "requests")
+# A logger's filter does not see its children's records, so each logger that writes URLs is named.
+install_log_filter("fsi_patron_kit.http", "urllib3.connectionpool", "urllib3.util.retry", "requests")
 
 USER_AGENT = f"fsi-patron-kit/{__version__}"
 DEFAULT_TIMEOUT = (3.05, 30.0)
+
+
+def _masked(value: Any) -> str:
+    return repr(redact_value(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -60,10 +65,11 @@ class Call:
     method: str
     path: str
     action: str | None = None
-    params: Mapping[str, Any] | None = None
-    json: Any = None
-    data: Mapping[str, Any] | None = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    # Once credentials are attached these hold them: their repr is masked, even in a traceback.
+    params: Mapping[str, Any] | None = attrs.field(default=None, repr=_masked)
+    json: Any = attrs.field(default=None, repr=_masked)
+    data: Mapping[str, Any] | None = attrs.field(default=None, repr=_masked)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_masked)
     idempotent: bool = False
     authenticated: bool = True
 
@@ -146,6 +152,8 @@ def check_url(url: str, *, allow_insecure_http: bool = False) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("url", "must be an absolute http(s) URL")
+    if parts.username or parts.password:
+        raise ConfigError("url", "must not carry credentials; a profile's secrets hold them")
     if parts.scheme == "http" and not (allow_insecure_http or is_loopback(parts.hostname)):
         raise ConfigError(
             "url",
@@ -252,16 +260,22 @@ class Transport:
         while True:
             attempt += 1
             last_try = attempt >= self.retry.attempts
+            failure: TransportError | None = None
             try:
                 response = self._attempt(call, attempt)
             except requests.ConnectTimeout as exc:
-                if last_try:
-                    raise self._transport_error(call, exc) from None
-                time.sleep(self.retry.delay(attempt))
-                continue
+                failure = self._transport_error(call, exc) if last_try else None
+                retry = not last_try
             except requests.RequestException as exc:
-                if last_try or not call.idempotent:
-                    raise self._transport_error(call, exc) from None
+                failure = self._transport_error(call, exc) if last_try or not call.idempotent else None
+                retry = failure is None
+            else:
+                retry = False
+            if failure is not None:
+                # Raised outside the except block, so requests' unredacted exception (which
+                # names the URL, apikey and all) is not kept as its __context__.
+                raise failure
+            if retry:
                 time.sleep(self.retry.delay(attempt))
                 continue
             retryable = response.status_code == 429 or (

@@ -54,18 +54,24 @@ class _SecretRegistry:
 
     def __init__(self) -> None:
         self._values: OrderedDict[str, None] = OrderedDict()
+        self._pinned: set[str] = set()
         self._lock = threading.Lock()
         self._ordered: tuple[str, ...] = ()
 
-    def add(self, value: str | None) -> None:
+    def add(self, value: str | None, *, pin: bool = False) -> None:
+        """Remember ``value``; pinned values (a client's own keys) are never forgotten, the
+        tokens servers hand out are, oldest first, past a bound."""
         if not value or len(value) < _MIN_SECRET_LENGTH:
             return
         with self._lock:
-            self._values[value] = None
-            self._values.move_to_end(value)
-            while len(self._values) > _MAX_REMEMBERED:
-                self._values.popitem(last=False)
-            self._ordered = tuple(sorted(self._values, key=len, reverse=True))
+            if pin:
+                self._pinned.add(value)
+            else:
+                self._values[value] = None
+                self._values.move_to_end(value)
+                while len(self._values) > _MAX_REMEMBERED:
+                    self._values.popitem(last=False)
+            self._ordered = tuple(sorted(self._pinned | set(self._values), key=len, reverse=True))
 
     def scrub(self, text: str) -> str:
         for value in self._ordered:
@@ -77,9 +83,9 @@ class _SecretRegistry:
 _registry = _SecretRegistry()
 
 
-def register_secret(value: str | None) -> None:
+def register_secret(value: str | None, *, pin: bool = False) -> None:
     """Remember a secret value so that it is masked wherever it shows up later."""
-    _registry.add(value)
+    _registry.add(value, pin=pin)
 
 
 def is_secret_name(name: str) -> bool:
@@ -106,7 +112,7 @@ def redact_url(url: str) -> str:
         query = urlencode([(k, MASK if is_secret_name(k) else redact_text(v)) for k, v in pairs], safe="*")
         parts = parts._replace(query=query)
     if parts.password:
-        parts = parts._replace(netloc=f"{parts.username}:{MASK}@{parts.hostname}")
+        parts = parts._replace(netloc=f"{parts.username}:{MASK}@{parts.netloc.rpartition('@')[2]}")
     return redact_text(urlunsplit(parts))
 
 

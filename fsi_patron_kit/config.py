@@ -48,7 +48,7 @@ class Secret:
     _value: str
 
     def __attrs_post_init__(self) -> None:
-        register_secret(self._value)
+        register_secret(self._value, pin=True)
 
     @classmethod
     def of(cls, value: str | Secret, *, field: str) -> Secret:

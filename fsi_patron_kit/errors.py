@@ -7,6 +7,8 @@ secret: URLs are redacted before they reach an exception.
 
 from __future__ import annotations
 
+from ._redact import redact_text
+
 __all__ = [
     "PatronKitError",
     "InputError",
@@ -58,7 +60,8 @@ class TransportError(PatronKitError):
 class APIError(PatronKitError):
     """The vendor answered with an error.
 
-    ``code`` and ``message`` are the vendor's own; ``url`` is already redacted.
+    ``code`` and ``message`` are the vendor's own, except that any secret the server echoed
+    back is masked in the message; ``url`` is redacted too.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class APIError(PatronKitError):
         url: str = "",
         action: str | None = None,
     ) -> None:
+        message = redact_text(message)
         self.message = message
         self.status = status
         self.code = code

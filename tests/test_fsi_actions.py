@@ -302,3 +302,12 @@ def test_a_server_that_ignores_pagenumber_is_an_error_not_an_endless_loop(client
     with pytest.raises(APIError) as caught:
         client.search(page_size=50)
     assert "pagenumber" in caught.value.message
+
+
+def test_create_patron_by_fullname_refuses_a_name_already_taken(client, emulator):
+    taken = emulator.records()[1]
+    with pytest.raises(ConflictError):
+        client.create_patron(keyfield="fullname", first_name=taken["firstname"].strip(),
+                             surname=taken["surname"].strip(), room="HACKED")
+    assert not emulator.counters.writes
+    assert all(r["room"] != "HACKED" for r in emulator.records())

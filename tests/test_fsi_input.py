@@ -116,3 +116,22 @@ def test_bad_encoding_is_refused(emulator):
     with pytest.raises(InputError) as caught:
         make_client(emulator, encoding="xml")
     assert caught.value.field == "encoding"
+
+
+MORE_CASES = {
+    "max_rows not an integer": (lambda c: c.search(max_rows="5"), "max_rows"),
+    "max_rows negative": (lambda c: c.search(max_rows=-1), "max_rows"),
+    "a record that is not a mapping": (lambda c: c.set_patrons(["abc"], keyfield="barcode", allow_new=False),
+                                       "records"),
+    "fullname key with one name": (
+        lambda c: c.set_patron(keyfield="fullname", allow_new=True, surname="Roberts"), "first_name/surname"),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_CASES))
+def test_more_bad_input_is_refused_before_sending(client, emulator, case):
+    call, field = MORE_CASES[case]
+    with pytest.raises(InputError) as caught:
+        call(client)
+    assert caught.value.field == field
+    assert emulator.counters.requests == 0

@@ -163,7 +163,8 @@ def test_connections_are_pooled_and_kept_alive(client, emulator):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://library.example.org", "http://10.0.0.5:8080", "ftp://127.0.0.1/", "library.example.org", "https://"],
+    ["http://library.example.org", "http://10.0.0.5:8080", "ftp://127.0.0.1/", "library.example.org", "https://",
+     "https://svc:hunter2@fsi.example:8443"],
 )
 def test_insecure_or_malformed_urls_are_refused(url):
     with pytest.raises(ConfigError) as caught:

@@ -107,3 +107,32 @@ def test_errors_read_well():
 def test_frames_survive_pandas_string_inference():
     frame = FrameSpec((Column("barcode"),)).build([{"barcode": "007"}])
     assert pd.api.types.is_string_dtype(frame["barcode"]) and frame["barcode"][0] == "007"
+
+
+def test_api_error_masks_a_secret_the_server_echoed():
+    register_secret("echoed-secret-4711")
+    error = APIError("Invalid API secret 'echoed-secret-4711'.", vendor="fsi")
+    assert "echoed-secret-4711" not in f"{error} {error!r} {error.args} {error.message}"
+
+
+def test_call_repr_masks_credentials():
+    from fsi_patron_kit._http import Call
+
+    call = Call(method="POST", path="/p", json={"token": "tok-abc-123", "room": "R1"},
+                params={"apikey": "key-abc-123"}, headers={"Cookie": "folioAccessToken=cookie-abc-123"})
+    text = repr(call)
+    assert "R1" in text and "tok-abc-123" not in text and "key-abc-123" not in text and "cookie-abc-123" not in text
+
+
+def test_redacted_url_keeps_the_port():
+    assert redact_url("https://svc:pw-1234@fsi.example:8443/x") == "https://svc:***@fsi.example:8443/x"
+
+
+def test_a_clients_own_secret_is_never_forgotten():
+    from fsi_patron_kit import Secret
+
+    Secret("pinned-password-1234")
+    for n in range(3000):
+        register_secret(f"short-lived-token-{n:05d}")
+    assert redact_text("x pinned-password-1234 y") == "x *** y"
+    assert redact_text("short-lived-token-00000") == "short-lived-token-00000"  # the oldest token was let go

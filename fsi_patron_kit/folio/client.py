@@ -149,7 +149,7 @@ class Client(TokenClient):
         """Where the patron may pick up an item or an instance: one row per service point."""
         if (item_id is None) == (instance_id is None):
             raise InputError("item_id/instance_id", "give exactly one of them")
-        kind, target = ("item", check_uuid("item_id", item_id)) if item_id else (
+        kind, target = ("item", check_uuid("item_id", item_id)) if item_id is not None else (
             "instance", check_uuid("instance_id", instance_id))
         path = f"{self._account_path(user_id)}/{kind}/{target}/allowed-service-points"
         answer = self._send(Call(method="GET", path=path, action="allowed-service-points", idempotent=True))

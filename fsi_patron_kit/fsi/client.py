@@ -173,6 +173,8 @@ class Client(TokenClient):
         self, keyword: str | None = None, *, page_size: int = 100, max_rows: int | None = None, progress: bool = False
     ) -> pd.DataFrame:
         """Every patron matching ``keyword`` (all patrons if None) as one DataFrame."""
+        if max_rows is not None:
+            check_page("max_rows", max_rows)
         records: list[dict[str, Any]] = []
         bar = tqdm(desc="searchpatron", unit=" patrons", disable=not progress)
         with bar:
@@ -239,8 +241,8 @@ class Client(TokenClient):
     def create_patron(self, *, keyfield: str = "barcode", dry_run: bool = False, **fields: str | None) -> SetResult:
         """Create a patron; refuses (ConflictError) if one already matches ``keyfield``."""
         payload = self._set_payload(keyfield, True, 1, fields)
-        exists = not dry_run and keyfield != "fullname" and not self.find_patrons(keyfield=keyfield, value=payload[keyfield]).empty
-        if exists:
+        key = key_of(keyfield, payload)
+        if not dry_run and not self.find_patrons(keyfield=keyfield, value=key).empty:
             raise ConflictError(f"a patron with this {keyfield} already exists", vendor=self.vendor, action="setpatron")
         return self.set_patron(keyfield=keyfield, allow_new=True, dry_run=dry_run, **fields)
 
@@ -350,7 +352,12 @@ def _rows(records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str,
         if unknown:
             raise InputError(str(unknown[0]), f"is not an FSI patron field (one of {', '.join(FIELDS)})")
         records = records.astype(object).to_dict("records")
-    return [{k: v for k, v in dict(r).items() if not _missing(v)} for r in records]
+    rows = []
+    for index, record in enumerate(records, start=1):
+        if not isinstance(record, Mapping):
+            raise InputError("records", "each record must be a mapping of patron fields", index=index)
+        rows.append({k: v for k, v in record.items() if not _missing(v)})
+    return rows
 
 
 def _missing(value: Any) -> bool:

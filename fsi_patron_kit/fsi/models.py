@@ -157,8 +157,11 @@ def check_fields(fields: Mapping[str, Any], *, index: int | None = None) -> dict
 def key_of(keyfield: str, wire: Mapping[str, str], *, index: int | None = None) -> str:
     """The value a setpatron call is matched on; it must be present and non-empty."""
     if keyfield == "fullname":
-        key = f"{wire.get('firstname', '').strip()} {wire.get('surname', '').strip()}".strip()
-        field = "first_name/surname"
+        first, last = wire.get("firstname", "").strip(), wire.get("surname", "").strip()
+        if not (first and last):
+            raise InputError("first_name/surname", "both must be non-empty: together they are the keyfield (fullname)",
+                             index=index)
+        return f"{first} {last}"
     else:
         key = wire.get(keyfield, "").strip()
         field = next(name for name, w in WIRE_NAMES.items() if w == keyfield)
