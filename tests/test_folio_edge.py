@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs, quote, urlsplit
 from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pandas as pd
 import pytest
