@@ -164,6 +164,11 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
+#: Every setting any client's profile may take from the environment (secrets are looked up
+#: separately, by name, when a client asks for them).
+ENV_SETTINGS = frozenset({"vendor", "url", *CLIENT_OPTIONS, "encoding", "renew_margin", "tenant", "username", "caller"})
+
+
 def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or Path.home() / ".config" / "fsi-patron-kit" / "profiles.toml")
 
@@ -186,7 +191,8 @@ def load_profile(name: str, *, path: Path | None = None) -> Profile:
     prefix = env_var(name, "")
     for key, value in os.environ.items():
         setting = key[len(prefix):].lower() if key.startswith(prefix) else ""
-        if setting and not is_secret_name(setting):
+        # Only known names: PATRON_KIT_WEST_FIELD_URL belongs to profile "west-field", not to "west".
+        if setting in ENV_SETTINGS:
             table[setting] = value
     if not table:
         raise ConfigError("profile", f"no profile named {name!r} in {path} or the environment")

@@ -172,3 +172,13 @@ def test_a_setting_of_another_vendor_is_refused_by_name(profile_file, monkeypatc
     with pytest.raises(ConfigError) as caught:
         folio.Client.from_profile("f")
     assert caught.value.field == "profiles.f.encoding"
+
+
+def test_another_profiles_variables_do_not_leak_in(profile_file, monkeypatch):
+    monkeypatch.setenv("PATRON_KIT_WEST_VENDOR", "fsi")
+    monkeypatch.setenv("PATRON_KIT_WEST_URL", "https://west.example")
+    monkeypatch.setenv("PATRON_KIT_WEST_FIELD_URL", "https://westfield.example")
+    monkeypatch.setenv("PATRON_KIT_WEST_FIELD_APISECRET", "westfield-top-secret")
+    profile = load_profile("west")
+    assert profile.url == "https://west.example" and dict(profile.settings) == {}
+    assert "westfield-top-secret" not in repr(profile)

@@ -38,11 +38,13 @@ def test_login_with_expiry_uses_cookies(folio_client, folio_emulator):
     assert [e.action for e in folio_client.history] == ["login-with-expiry", "registration-status"]
 
 
-def test_token_is_refreshed_before_it_expires(folio_emulator):
+def test_token_is_refreshed_before_it_expires(folio_emulator, later):
     folio_emulator.knobs.token_lifetime = 20  # shorter than the client's 30 s margin
     user = folio_emulator.users()[2]["id"]
     with make_folio_client(folio_emulator) as client:
         client.account(user)
+        client.account(user)  # a fresh token is not renewed, however short its life
+        later(client, 12)  # 8 s left of 20: past half its life and inside the margin
         client.account(user)
     assert folio_emulator.counters.actions["refresh"] == 1
     assert folio_emulator.counters.actions["login_with_expiry"] == 1
@@ -316,3 +318,14 @@ def test_a_dropped_login_is_tried_again(folio_emulator):
         assert client.account(folio_emulator.users()[2]["id"]).total_loans >= 1
     assert [(e.action, e.outcome) for e in client.history][:2] == [("login-with-expiry", "error"),
                                                                    ("login-with-expiry", "ok")]
+
+
+def test_a_rate_limited_login_is_a_rate_limit_not_a_refusal(folio_emulator, monkeypatch):
+    from fsi_patron_kit import RateLimitError, _http
+
+    monkeypatch.setattr(_http.time, "sleep", lambda seconds: None)
+    folio_emulator.knobs.retry_after = 120  # longer than the client waits
+    folio_emulator.knobs.fail_next("429")
+    with make_folio_client(folio_emulator) as client, pytest.raises(RateLimitError) as caught:
+        client.login()
+    assert (caught.value.status, caught.value.retry_after) == (429, 120.0)

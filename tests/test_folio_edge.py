@@ -201,3 +201,18 @@ def test_a_patron_with_the_documents_partial_address_is_accepted(edge_client, fo
     assert created.address_info.city == "Metropolis" and created.address_info.zip is None
     assert created.address_info.country is None  # an empty country is not stored
     assert edge_client.get_external_patron("partial.address@example.org").address_info.city == "Metropolis"
+
+
+def test_an_update_that_changes_the_email_is_never_sent_twice(edge_client, folio_emulator):
+    from fsi_patron_kit import ServerError
+
+    edge_client.create_external_patron(with_email("first.address@example.org", "ext-move"))
+    folio_emulator.knobs.fail_next("503")  # as if the answer to an applied update were lost
+    with pytest.raises(ServerError):
+        edge_client.update_external_patron("first.address@example.org",
+                                           with_email("second.address@example.org", "ext-move"))
+    assert [e.action for e in edge_client.history].count("update-external-patron") == 1
+    # The same email: repeating is harmless, so a lost answer is retried.
+    folio_emulator.knobs.fail_next("503")
+    assert edge_client.update_external_patron("first.address@example.org",
+                                              with_email("first.address@example.org", "ext-move")) is None

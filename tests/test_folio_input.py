@@ -159,3 +159,14 @@ def test_metadata_accepts_any_uuid_shape_as_the_document_does(folio_client, foli
     body = changed(STAGING, "metadata", {"createdDate": "2026-01-01T00:00:00Z", "createdByUserId": version_6})
     preview = folio_client.create_staging_patron(body, dry_run=True)
     assert preview.body["metadata"]["createdByUserId"] == version_6
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [({"canceled_date": "yesterday"}, "canceledDate"), ({"additional_information": 42},
+                                                        "cancellationAdditionalInformation")],
+)
+def test_cancellation_fields_are_checked_before_the_account_is_read(folio_client, quiet, options, field):
+    with pytest.raises(InputError) as caught:
+        folio_client.cancel_hold(USER, ITEM, cancellation_reason_id=PICKUP, canceled_by_user_id=USER, **options)
+    assert caught.value.field == field

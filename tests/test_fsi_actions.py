@@ -74,13 +74,24 @@ def test_renew_exchanges_token_and_renewtoken(any_client, emulator):
     assert emulator.counters.actions["getcode"] == 1
 
 
-def test_token_is_renewed_before_it_expires(emulator):
+def test_token_is_renewed_before_it_expires(emulator, later):
     emulator.knobs.token_lifetime = 30  # shorter than the client's 60 s renewal margin
     with make_client(emulator) as client:
         client.get_patron(keyfield="barcode", value="0000001")
-        client.get_patron(keyfield="barcode", value="0000002")
+        client.get_patron(keyfield="barcode", value="0000002")  # a fresh token is not renewed
+        later(client, 20)  # 10 s left of 30
+        client.get_patron(keyfield="barcode", value="0000003")
     assert emulator.counters.actions["renewtoken"] == 1
     assert emulator.counters.actions["getcode"] == 1
+
+
+def test_short_lived_tokens_do_not_make_parallel_workers_renew_each_other_away(emulator):
+    emulator.knobs.token_lifetime = 30
+    records = [{"barcode": f"{n:07d}", "room": "W"} for n in range(1, 201)]
+    with make_client(emulator) as client:
+        results = client.set_patrons(records, keyfield="barcode", allow_new=False, workers=8)
+    assert (results["status"] == "updated").all()
+    assert emulator.counters.actions["renewtoken"] == 0
 
 
 def test_expired_token_failure_is_renewed_once_and_the_call_repeated(any_client, emulator):

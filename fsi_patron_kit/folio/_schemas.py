@@ -134,6 +134,16 @@ HOLD = {
     "additionalProperties": True,
 }
 
+#: The cancellation fields alone, checked before the hold they go with is read.
+CANCELLATION_FIELDS = {
+    "title": "hold cancellation",
+    "type": "object",
+    "properties": {k: HOLD["properties"][k] for k in (
+        "cancellationReasonId", "canceledByUserId", "cancellationAdditionalInformation", "canceledDate")},
+    "required": ["cancellationReasonId", "canceledByUserId"],
+    "additionalProperties": False,
+}
+
 #: POST .../hold/{holdId}/cancel: the hold, with the cancellation fields it must now carry.
 HOLD_CANCELLATION = {**HOLD, "title": "hold cancellation",
                      "required": ["requestDate", "pickupLocationId", "cancellationReasonId", "canceledByUserId"]}

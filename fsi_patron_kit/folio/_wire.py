@@ -17,13 +17,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from http.cookies import SimpleCookie
 from typing import Any
 
 import attrs
 import requests
 
+from .._expiry import Expiry
 from .._http import Call, Transport, error_for_status, parse_retry_after
 from .._redact import redact_url
 from ..config import Secret
@@ -118,13 +119,12 @@ class FolioAuth:
         self.tenant = tenant
         self._username = username
         self._password = password
-        self._margin = renew_margin
         self._clock = clock
+        self._expiry = Expiry(margin=renew_margin, clock=clock)
         self._lock = threading.RLock()
         self._mode: str | None = None  # "cookie" or "legacy"
         self._access: str | None = None
         self._refresh: str | None = None
-        self._expires: float | None = None
         self.logins = 0
         self.refreshes = 0
 
@@ -133,8 +133,7 @@ class FolioAuth:
 
     @property
     def session(self) -> SessionInfo:
-        expires = datetime.fromtimestamp(self._expires, timezone.utc) if self._expires else None
-        return SessionInfo(mode=self._mode, expires_at=expires, logins=self.logins, refreshes=self.refreshes)
+        return SessionInfo(mode=self._mode, expires_at=self._expiry.at, logins=self.logins, refreshes=self.refreshes)
 
     # -- the Auth protocol -------------------------------------------------------------------
     def apply(self, call: Call) -> Call:
@@ -149,7 +148,7 @@ class FolioAuth:
         with self._lock:
             if self._access is None:
                 self.login(transport)
-            elif self._expires is not None and self._expires - self._clock() < self._margin:
+            elif self._expiry.due():
                 self._refresh_or_login(transport)
 
     def is_rejection(self, response: requests.Response) -> bool:
@@ -215,18 +214,22 @@ class FolioAuth:
         self._mode = "cookie"
         self._access = cookies[ACCESS_COOKIE]
         self._refresh = cookies.get(REFRESH_COOKIE) or self._refresh
-        self._expires = _instant(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None)
+        self._expiry.granted(_epoch(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None))
 
     def _store_legacy(self, response: requests.Response) -> None:
         token = response.headers.get("x-okapi-token")
         if not token:
             raise AuthError("login answered without an x-okapi-token header", vendor=VENDOR, action="login")
-        self._mode, self._access, self._refresh, self._expires = "legacy", token, None, None
+        self._mode, self._access, self._refresh = "legacy", token, None
+        self._expiry.granted(None)
 
 
 def _refuse_unless_ok(response: requests.Response, action: str) -> None:
-    """A refused login or refresh is an AuthError, whatever status FOLIO chose (400, 401, 422)."""
-    if response.status_code >= 500:
+    """A refused login or refresh is an AuthError, whatever status FOLIO chose (400, 401, 422).
+
+    A rate limit or a server failure is not a refusal: it keeps its own type.
+    """
+    if response.status_code == 429 or response.status_code >= 500:
         decode(response, action=action)
     if response.ok:
         return
@@ -243,7 +246,7 @@ def _cookies(response: requests.Response) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def _instant(text: str | None) -> float | None:
+def _epoch(text: str | None) -> float | None:
     if not text:
         return None
     try:

@@ -164,13 +164,14 @@ class Client(TokenClient):
         the hold is read from the patron's account first.
         """
         check_uuid("hold_id", hold_id)
-        cancellation = {
+        cancellation: dict[str, Any] = {
             "cancellationReasonId": check_uuid("cancellation_reason_id", cancellation_reason_id),
             "canceledByUserId": check_uuid("canceled_by_user_id", canceled_by_user_id),
             "canceledDate": _instant(canceled_date or datetime.now(timezone.utc)),
         }
         if additional_information is not None:
             cancellation["cancellationAdditionalInformation"] = additional_information
+        check_body(_schemas.CANCELLATION_FIELDS, cancellation)  # before the account is read
         holds = self.account(user_id, include_holds=True).raw.get("holds", [])
         hold = next((h for h in holds if h.get("requestId") == hold_id), None)
         if hold is None:

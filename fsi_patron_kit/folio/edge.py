@@ -74,9 +74,16 @@ class EdgeClient(BaseClient):
 
     def update_external_patron(self, email: str, patron: ExternalPatron | Mapping[str, Any], *,
                                dry_run: bool = False) -> Preview | None:
-        """PUT /patron/account/{caller}/by-email/{email}; FOLIO answers 204 with no body."""
-        call = Call(method="PUT", path=self._by_email(email), action="update-external-patron",
-                    json=_body(patron, _schemas.EXTERNAL_PATRON), idempotent=True)
+        """PUT /patron/account/{caller}/by-email/{email}; FOLIO answers 204 with no body.
+
+        The call is addressed by the email it may change: once applied, a repeat would find
+        no one at the old address. So it is repeated after a lost answer only when the email
+        stays the same.
+        """
+        body = _body(patron, _schemas.EXTERNAL_PATRON)
+        same_email = str(body["contactInfo"]["email"]).lower() == email.lower()
+        call = Call(method="PUT", path=self._by_email(email), action="update-external-patron", json=body,
+                    idempotent=same_email)
         if dry_run:
             return self._transport.preview(call)
         self._send(call)

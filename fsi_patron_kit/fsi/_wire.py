@@ -14,12 +14,13 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import attrs
 import requests
 
+from .._expiry import Expiry
 from .._http import Call, Transport, error_for_status, parse_retry_after
 from .._redact import redact_url, register_secret
 from ..config import Secret
@@ -153,12 +154,11 @@ class FsiAuth:
         self._apikey = apikey
         self._apisecret = apisecret
         self._encode = encoding
-        self._margin = renew_margin
         self._clock = clock
+        self._expiry = Expiry(margin=renew_margin, clock=clock)
         self._lock = threading.RLock()
         self._token: str | None = None
         self._renewtoken: str | None = None
-        self._expires: float | None = None
         self.logins = 0
         self.renewals = 0
 
@@ -167,8 +167,7 @@ class FsiAuth:
 
     @property
     def session(self) -> SessionInfo:
-        expires = datetime.fromtimestamp(self._expires, timezone.utc) if self._expires else None
-        return SessionInfo(expires_at=expires, logins=self.logins, renewals=self.renewals)
+        return SessionInfo(expires_at=self._expiry.at, logins=self.logins, renewals=self.renewals)
 
     # -- the Auth protocol -------------------------------------------------------------------
     def apply(self, call: Call) -> Call:
@@ -180,7 +179,7 @@ class FsiAuth:
         with self._lock:
             if self._token is None:
                 self.login(transport)
-            elif self._expires is not None and self._expires - self._clock() < self._margin:
+            elif self._expiry.due():
                 self._renew_or_login(transport)
 
     def is_rejection(self, response: requests.Response) -> bool:
@@ -256,7 +255,7 @@ class FsiAuth:
             register_secret(answer.get(key))
         self._token = str(answer["token"])
         self._renewtoken = str(answer.get("renewtoken") or "") or None
-        self._expires = parse_expire(answer.get("expire"), now=self._clock())
+        self._expiry.granted(parse_expire(answer.get("expire"), now=self._clock()))
 
     def _post(self, transport: Transport, action: str, fields: dict[str, Any]) -> Any:
         call = Call(method="POST", path=PATH, action=action, authenticated=False,
