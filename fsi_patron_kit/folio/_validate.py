@@ -16,10 +16,10 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from .._checks import EMAIL
 from ..errors import InputError
 from ._schemas import ANY_UUID, UUID
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _UUID = re.compile(UUID)
 
 _formats = FormatChecker(formats=())

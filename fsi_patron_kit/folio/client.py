@@ -167,7 +167,7 @@ class Client(TokenClient):
         cancellation: dict[str, Any] = {
             "cancellationReasonId": check_uuid("cancellation_reason_id", cancellation_reason_id),
             "canceledByUserId": check_uuid("canceled_by_user_id", canceled_by_user_id),
-            "canceledDate": _instant(canceled_date or datetime.now(timezone.utc)),
+            "canceledDate": _iso_utc(canceled_date or datetime.now(timezone.utc)),
         }
         if additional_information is not None:
             cancellation["cancellationAdditionalInformation"] = additional_information
@@ -186,9 +186,9 @@ class Client(TokenClient):
     def _place_hold(self, path: str, action: str, pickup_location_id: str, request_date: Any,
                     expiration_date: Any, patron_comments: str | None, dry_run: bool) -> Hold | Preview:
         body: dict[str, Any] = {"pickupLocationId": pickup_location_id,
-                                "requestDate": _instant(request_date or datetime.now(timezone.utc))}
+                                "requestDate": _iso_utc(request_date or datetime.now(timezone.utc))}
         if expiration_date is not None:
-            body["expirationDate"] = _instant(expiration_date)
+            body["expirationDate"] = _iso_utc(expiration_date)
         if patron_comments is not None:
             body["patronComments"] = patron_comments
         check_body(_schemas.HOLD, body)
@@ -224,7 +224,7 @@ def _bounded(name: str, value: Any) -> int:
     return value
 
 
-def _instant(value: str | datetime) -> str:
+def _iso_utc(value: str | datetime) -> str:
     """An ISO-8601 UTC instant as FOLIO writes them (``2026-11-23T10:00:00Z``)."""
     if isinstance(value, datetime):
         moment = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -7,7 +7,6 @@ the two; the cattrs converter, the frame spec and request building all read it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from .._checks import EMAIL
 from .._display import card
 from .._frames import Column, FrameSpec
 from ..errors import InputError
@@ -39,8 +39,6 @@ WIRE_NAMES: dict[str, str] = {
 FIELDS = tuple(WIRE_NAMES)
 PERSONAL = frozenset({"username", "first_name", "surname", "email"})
 
-# Deliberately simple: one @, a non-empty local part, a dotted domain, no spaces.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 def _personal(name: str) -> Any:
