@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import pytest
 
 import fsi_patron_kit
@@ -81,7 +84,11 @@ def test_invalid_toml_is_a_config_error(profile_file):
 
 def test_secret_prompt_is_used_in_a_terminal(profile_file, monkeypatch):
     write(profile_file, '[profiles.p]\nvendor = "fsi"\nurl = "https://x.example"\napisecret = { prompt = true }\n')
-    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
     monkeypatch.setattr("getpass.getpass", lambda prompt: "typed-secret")
     assert load_profile("p").secret("apisecret").reveal() == "typed-secret"
 
