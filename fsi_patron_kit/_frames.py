@@ -46,10 +46,6 @@ class FrameSpec:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
-    def dtypes(self) -> dict[str, str]:
-        return {c.name: c.dtype for c in self.columns}
-
     def build(self, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         """A frame of exactly these columns, in this order, with these dtypes."""
         rows = records if isinstance(records, list) else list(records)

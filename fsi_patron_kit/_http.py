@@ -116,9 +116,6 @@ class RetryPolicy:
         return self.rng.uniform(ceiling / 2, ceiling)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 @attrs.frozen
 class Preview:
     """A write not sent (``dry_run=True``): what would go over the wire, secrets masked."""
