@@ -7,14 +7,36 @@ its credentials; everything else about connecting lives here once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
+
+import requests
 
 from ._history import History
-from ._http import Transport
+from ._http import Auth, RetryPolicy, Transport
 from .config import SANDBOX, load_profile
 from .errors import InputError
 
+if TYPE_CHECKING:
+    pass
+
 C = TypeVar("C", bound="BaseClient")
+
+
+class TransportOptions(TypedDict, total=False):
+    """How a client talks HTTP; every client takes these, with the transport's defaults.
+
+    timeout: (connect, read) seconds. retry: a :class:`RetryPolicy`. pool_size: pooled
+    connections per host. record_bodies: keep redacted bodies in the history (personal data,
+    so off by default). allow_insecure_http: allow plain http beyond loopback. verify: True or
+    a CA bundle path (turning TLS verification off is refused).
+    """
+
+    timeout: tuple[float, float]
+    retry: RetryPolicy | None
+    pool_size: int
+    record_bodies: bool
+    allow_insecure_http: bool
+    verify: bool | str
 
 
 class BaseClient:
@@ -24,6 +46,10 @@ class BaseClient:
     #: secrets a profile of this vendor resolves (environment or prompt)
     profile_secrets: ClassVar[tuple[str, ...]] = ()
     _transport: Transport
+
+    def _open(self, url: str, auth: Auth, describe_failure: Callable[[requests.Response], str | None],
+              options: TransportOptions) -> None:
+        self._transport = Transport(url, vendor=self.vendor, auth=auth, describe_failure=describe_failure, **options)
 
     @classmethod
     def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:

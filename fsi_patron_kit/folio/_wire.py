@@ -119,7 +119,6 @@ class FolioAuth:
         self.tenant = tenant
         self._username = username
         self._password = password
-        self._clock = clock
         self._expiry = Expiry(margin=renew_margin, clock=clock)
         self._lock = threading.RLock()
         self._mode: str | None = None  # "cookie" or "legacy"

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from .._client import TokenClient
+from .._client import TokenClient, TransportOptions
 from .._frames import flatten
-from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
+from .._http import Call, Preview
 from ..config import Secret
 from ..errors import InputError, NotFoundError
 from . import _schemas, _wire
 from ._validate import check_body, check_text, check_uuid
 from .models import SERVICE_POINT_FRAME, Account, Hold, Loan, StagingUser, User
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Client"]
 
@@ -38,7 +41,9 @@ class Client(TokenClient):
         tenant: the tenant id (sent as ``X-Okapi-Tenant``).
         username: a FOLIO user allowed to call mod-patron.
         password: that user's password (kept as a :class:`~fsi_patron_kit.config.Secret`).
-        record_bodies: keep redacted bodies in the history (personal data, so off by default).
+        renew_margin: refresh the access token this many seconds before it expires.
+        **transport: :class:`~fsi_patron_kit._client.TransportOptions` (timeout, retry,
+            pool_size, record_bodies, allow_insecure_http, verify).
     """
 
     vendor = "folio"
@@ -52,21 +57,12 @@ class Client(TokenClient):
         tenant: str,
         username: str,
         password: str | Secret,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        pool_size: int = 16,
-        record_bodies: bool = False,
-        allow_insecure_http: bool = False,
-        verify: bool | str = True,
         renew_margin: float = 30.0,
+        **transport: Unpack[TransportOptions],
     ) -> None:
         self._auth = _wire.FolioAuth(check_text("tenant", tenant), check_text("username", username),
                                      Secret.of(password, field="password"), renew_margin=renew_margin)
-        self._transport = Transport(
-            url, vendor=self.vendor, auth=self._auth, timeout=timeout, retry=retry, pool_size=pool_size,
-            record_bodies=record_bodies, allow_insecure_http=allow_insecure_http, verify=verify,
-            describe_failure=_wire.describe,
-        )
+        self._open(url, self._auth, _wire.describe, transport)
 
     @classmethod
     def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:

@@ -9,20 +9,23 @@ carries the ``{externalSystemID}`` of the existing user on whose behalf the call
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from .._client import BaseClient
+from .._client import BaseClient, TransportOptions
 from .._frames import flatten
-from .._http import DEFAULT_TIMEOUT, Call, Preview, RetryPolicy, Transport
+from .._http import Call, Preview
 from ..config import Secret
 from ..errors import InputError
 from . import _schemas, _wire
 from ._validate import check_email, check_text
 from .client import _body
 from .models import EXTERNAL_PATRON_FRAME, ExternalPatron
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["EdgeClient"]
 
@@ -34,23 +37,19 @@ class EdgeClient(BaseClient):
         url: the edge module's base URL.
         apikey: the edge apikey (see :func:`make_apikey`); kept as a Secret and masked in URLs.
         caller: the externalSystemId (or id) of an existing user the calls act on behalf of.
+        **transport: :class:`~fsi_patron_kit._client.TransportOptions` (timeout, retry,
+            pool_size, record_bodies, allow_insecure_http, verify).
     """
 
     vendor = "folio-edge"
     profile_settings = {"caller": str}
     profile_secrets = ("apikey",)
 
-    def __init__(self, *, url: str, apikey: str | Secret, caller: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy | None = None, pool_size: int = 16, record_bodies: bool = False,
-                 allow_insecure_http: bool = False, verify: bool | str = True) -> None:
+    def __init__(self, *, url: str, apikey: str | Secret, caller: str, **transport: Unpack[TransportOptions]) -> None:
         key = Secret.of(apikey, field="apikey")
         self.identity = _wire.read_apikey(key)
         self.caller = check_text("caller", caller)
-        self._transport = Transport(
-            url, vendor=self.vendor, auth=_wire.EdgeAuth(key), timeout=timeout, retry=retry, pool_size=pool_size,
-            record_bodies=record_bodies, allow_insecure_http=allow_insecure_http, verify=verify,
-            describe_failure=_wire.describe,
-        )
+        self._open(url, _wire.EdgeAuth(key), _wire.describe, transport)
 
     @classmethod
     def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:

@@ -11,14 +11,14 @@ import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._client import TokenClient
-from .._http import DEFAULT_TIMEOUT, Call, RetryPolicy, Transport
+from .._client import TokenClient, TransportOptions
+from .._http import Call
 from .._redact import MASK
 from ..config import Secret
 from ..errors import (
@@ -44,6 +44,9 @@ from .models import (
     check_page,
     key_of,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Client", "Page"]
 
@@ -73,8 +76,9 @@ class Client(TokenClient):
         apikey: the organisation's API key (kept as a :class:`~fsi_patron_kit.config.Secret`).
         apisecret: the organisation's API secret.
         encoding: ``"json"`` (as the FSI document's examples) or ``"form"`` posts.
-        record_bodies: keep redacted request/response bodies in the history (they hold
-            personal data, so off by default).
+        renew_margin: renew the token this many seconds before it expires.
+        **transport: :class:`~fsi_patron_kit._client.TransportOptions` (timeout, retry,
+            pool_size, record_bodies, allow_insecure_http, verify).
     """
 
     vendor = "fsi"
@@ -88,13 +92,8 @@ class Client(TokenClient):
         apikey: str | Secret,
         apisecret: str | Secret,
         encoding: Encoding = "json",
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        pool_size: int = 16,
-        record_bodies: bool = False,
-        allow_insecure_http: bool = False,
-        verify: bool | str = True,
         renew_margin: float = 60.0,
+        **transport: Unpack[TransportOptions],
     ) -> None:
         if encoding not in ("json", "form"):
             raise InputError("encoding", "must be 'json' or 'form'")
@@ -105,18 +104,7 @@ class Client(TokenClient):
             encoding=self._encode,
             renew_margin=renew_margin,
         )
-        self._transport = Transport(
-            url,
-            vendor=self.vendor,
-            auth=self._auth,
-            timeout=timeout,
-            retry=retry,
-            pool_size=pool_size,
-            record_bodies=record_bodies,
-            allow_insecure_http=allow_insecure_http,
-            verify=verify,
-            describe_failure=_wire.describe,
-        )
+        self._open(url, self._auth, _wire.describe, transport)
 
     @classmethod
     def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
