@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 
@@ -103,6 +104,11 @@ class TestByName:
         body = "action=gettoken&apisecret=shh&code=&note=a b"
         assert redact_body(body, FORM) == "action=gettoken&apisecret=***&code=&note=a+b"
 
+    def test_json_body_keeps_its_text_readable_and_may_start_with_space(self):
+        body = ' {"token": "abc123xyz", "name": "Zoë"}'
+        assert redact_body(body, "application/json") == '{"token": "***", "name": "Zoë"}'
+        assert redact_body(body.encode(), "application/json; charset=utf-8") == '{"token": "***", "name": "Zoë"}'
+
     def test_no_body_stays_none_and_bytes_are_decoded(self):
         assert redact_body(None) is None
         assert redact_body(b"plain \xff text") == "plain \ufffd text"
@@ -140,11 +146,20 @@ class TestByValue:
         register_secret("")
         assert redact_text("abc wxyz") == "abc ***"
 
-    @pytest.mark.parametrize("first, second", [("tok-1234", "tok-1234-extended"), ("tok-1234-extended", "tok-1234")])
+    @pytest.mark.parametrize("first, second", [("zzzz-token", "aaaa-zzzz-token"), ("aaaa-zzzz-token", "zzzz-token"),
+                                               ("tok-1234", "tok-1234-extended")])
     def test_a_longer_secret_containing_a_shorter_one_is_masked_whole(self, first, second):
         register_secret(first)
         register_secret(second)
-        assert redact_text("x tok-1234-extended y tok-1234 z") == "x *** y *** z"
+        longer, shorter = sorted((first, second), key=len, reverse=True)
+        assert redact_text(f"x {longer} y {shorter} z") == "x *** y *** z"
+
+    def test_a_new_registry_starts_empty_and_remembers_what_it_is_given(self):
+        registry = _redact._SecretRegistry()
+        assert registry.scrub("x abcd-1234 y") == "x abcd-1234 y"
+        registry.add("abcd-1234")
+        registry.add("pinned-5678", pin=True)
+        assert registry.scrub("x abcd-1234 y pinned-5678") == "x *** y ***"
 
     def test_pinned_values_outlive_the_bound_on_server_tokens(self):
         register_secret("pinned-key-1234", pin=True)
@@ -191,14 +206,14 @@ def test_log_filter_leaves_a_clean_record_untouched():
 
 
 def test_log_filter_is_installed_once_per_logger():
-    name = "fsi_patron_kit.tests.redact-once"
+    name = f"fsi_patron_kit.tests.{uuid.uuid4()}"  # a logger no earlier run has touched
     install_log_filter(name)
     install_log_filter(name)
     assert [f for f in logging.getLogger(name).filters if isinstance(f, RedactingFilter)] == [_redact._filter]
 
 
 def test_installed_filter_masks_what_the_logger_writes(caplog):
-    name = "fsi_patron_kit.tests.redact-writes"
+    name = f"fsi_patron_kit.tests.{uuid.uuid4()}"
     install_log_filter(name)
     register_secret("written-secret-1234")
     with caplog.at_level(logging.DEBUG, logger=name):
