@@ -103,3 +103,27 @@ def folio_client(folio_emulator):
 def edge_client(folio_emulator):
     with make_edge_client(folio_emulator, record_bodies=True) as made:
         yield made
+
+
+# -- Polaris ----------------------------------------------------------------------------------------
+@pytest.fixture
+def polaris_emulator():
+    from fsi_patron_kit.sandbox.polaris import PolarisEmulator
+
+    running = PolarisEmulator().start()
+    yield running
+    running.stop()
+
+
+def make_polaris_client(emulator, **options):
+    from fsi_patron_kit import polaris
+    from fsi_patron_kit.polaris.spec import SPEC
+
+    options.setdefault("retry", FAST_RETRY)
+    return polaris.Client(**{**SPEC.clients[0].sandbox(emulator), **options})
+
+
+@pytest.fixture
+def polaris_client(polaris_emulator):
+    with make_polaris_client(polaris_emulator, record_bodies=True) as made:
+        yield made

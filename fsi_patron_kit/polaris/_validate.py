@@ -88,9 +88,15 @@ def changes_for(changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             registration[key] = _checked(registration_fields[key], value, key, problems)
         else:
             problems.append((str(key), "is not a field a registration update can change"))
+    problems += _email_problems(registration)
     if problems:
         raise InvalidRegistration(problems)
     return top, registration
+
+
+def _email_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(field, "must be a valid email address") for field in EMAILS
+            if isinstance(values.get(field), str) and values[field] and not EMAIL.match(values[field])]
 
 
 def check_update(data: PatronRegUpdateData) -> None:
@@ -99,10 +105,7 @@ def check_update(data: PatronRegUpdateData) -> None:
     _check_model(data, "", problems)
     if data.registration is not None:
         _check_model(data.registration, "", problems)
-        for field in EMAILS:
-            value = getattr(data.registration, field)
-            if isinstance(value, str) and value and not EMAIL.match(value):
-                problems.append((field, "must be a valid email address"))
+        problems += _email_problems({field: getattr(data.registration, field) for field in EMAILS})
         for n, address in enumerate(data.registration.addresses or []):
             _check_model(address, f"addresses[{n}].", problems)
             if address.address_label_id is None and not address.address_label_description:
