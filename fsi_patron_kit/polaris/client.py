@@ -145,7 +145,7 @@ class Client(TokenClient):
                             "writing the registration back would blank them", vendor=self.vendor,
                             action="update-registration")
         current = patron.registration
-        merged = attrs.evolve(current, password=None, private_fields_cleared=None, **registration)
+        merged = attrs.evolve(current, **{"password": None, "private_fields_cleared": None, **registration})
         merged = attrs.evolve(merged, patron_id=patron_id, addresses=[
             attrs.evolve(a, patron_id=a.patron_id or patron_id) for a in merged.addresses or []])
         body = PatronRegUpdateData(
