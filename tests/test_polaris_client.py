@@ -141,10 +141,12 @@ def test_server_faults_and_rate_limits(polaris_emulator, polaris_client):
 def test_a_dropped_write_is_not_resent(polaris_emulator, polaris_client):
     patron_id = polaris_emulator.examples["clean"]
     body = polaris_client._update_body(patron_id, {}, {})
+    before = polaris_emulator.counters.requests
     polaris_emulator.knobs.fail_next("reset", 1)
     with pytest.raises(TransportError):
         polaris_client._put(patron_id, body)
-    assert polaris_emulator.counters.actions["update_registration"] == 1
+    assert polaris_emulator.counters.requests == before + 1  # sent once, dropped, not sent again
+    assert polaris_emulator.counters.writes[str(patron_id)] == 0
 
 
 def test_dry_run_previews_the_first_put(polaris_emulator, polaris_client):
