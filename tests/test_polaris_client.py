@@ -7,7 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import fsi_patron_kit
-from fsi_patron_kit import APIError, AuthError, NotFoundError, RateLimitError, ServerError, TransportError
+from fsi_patron_kit import (
+    APIError,
+    AuthError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from fsi_patron_kit.polaris import Client, Patron
 
 from .conftest import make_polaris_client

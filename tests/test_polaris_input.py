@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fsi_patron_kit import ConfigError, InputError
-from fsi_patron_kit.polaris import InvalidRegistration, Pay, PatronAddress
+from fsi_patron_kit.polaris import InvalidRegistration, PatronAddress, Pay
 
 from .conftest import make_polaris_client
 

@@ -153,10 +153,11 @@ class TextAsker:
 
     runs_in_background = False
 
-    def __init__(self, *, read: Callable[[str], str] = input, write: Callable[[str], None] = print,
+    def __init__(self, *, read: Callable[[str], str] | None = None, write: Callable[[str], None] | None = None,
                  attempts: int = 3) -> None:
-        self._read = read
-        self._write = write
+        # input and print looked up when used, so that a redirected terminal is honoured
+        self._read = read or (lambda text: input(text))
+        self._write = write or (lambda text: print(text))
         self._attempts = attempts
 
     def __call__(self, prompt: Prompt) -> Reply | None:

@@ -156,6 +156,8 @@ def _nested(wire: str, default: Any = None, **kwargs: Any) -> Any:
 
 _RAW = attrs.field(factory=dict, repr=False, eq=False)
 _converter = cattrs.Converter()
+# A new patron password is held as a Secret, and revealed only in the body being sent.
+_converter.register_unstructure_hook(Secret, lambda secret: secret.reveal())
 
 
 def papi(wire: str, kind: type[enum.IntEnum]) -> Any:
@@ -342,8 +344,6 @@ class PatronRegUpdateData(_Wire):
         registration = body.get("Registration")
         if registration is not None:
             registration.pop("PrivateFieldsCleared", None)  # an answer's flag, not a property to send
-            if isinstance(registration.get("Password"), Secret):  # a new password: revealed only here
-                registration["Password"] = registration["Password"].reveal()
         return body
 
 
