@@ -14,6 +14,7 @@ import attrs
 
 from .._client import TokenClient, TransportOptions
 from .._http import Call, Preview
+from .._redact import MASK
 from ..config import Secret
 from ..errors import APIError, AuthError, InputError
 from . import _wire
@@ -66,6 +67,13 @@ class Client(TokenClient):
         r = self._route
         return (f"<polaris.Client {self._transport.base_url} {r.lang}/{r.product_id}/{r.site_domain}/"
                 f"{r.org_id}/{r.workstation_id} as {self._auth.domain}\\{self._auth.username}>")
+
+    def pas_header(self) -> str:
+        """The ``Authorization`` header calls carry, token and secret masked (log in first)."""
+        token = self._auth.current()
+        if token is None:
+            return f"PAS {self._route.site_domain}:{MASK}:{MASK} (not logged in yet)"
+        return f"PAS {token.site_domain}:{MASK}:{MASK}"
 
     # -- companions -------------------------------------------------------------------------------
     def service_info(self) -> dict[str, Any]:
