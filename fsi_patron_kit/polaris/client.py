@@ -20,7 +20,7 @@ from ..errors import APIError, AuthError, InputError
 from . import _wire
 from ._validate import changes_for, check_patron_id, check_update
 from .conversation import MAX_ROUNDS, Conversation, as_answerer, converse
-from .models import Patron, PatronRegResult, PatronRegUpdateData
+from .models import Patron, PatronRecord, PatronRegResult, PatronRegUpdateData
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -156,15 +156,9 @@ class Client(TokenClient):
         merged = attrs.evolve(current, **{"password": None, "private_fields_cleared": None, **registration})
         merged = attrs.evolve(merged, patron_id=patron_id, addresses=[
             attrs.evolve(a, patron_id=a.patron_id or patron_id) for a in merged.addresses or []])
-        body = PatronRegUpdateData(
-            procedure_step=1, barcode=top.get("barcode", patron.barcode), patron_id=patron_id,
-            patron_code_id=top.get("patron_code_id", patron.patron_code_id),
-            organization_id=top.get("organization_id", patron.organization_id),
-            creator_id=patron.creator_id, modifier_id=patron.modifier_id, system_blocks=patron.system_blocks,
-            ytd_circ_count=patron.ytd_circ_count, lifetime_circ_count=patron.lifetime_circ_count,
-            last_activity_date=patron.last_activity_date, claim_count=patron.claim_count,
-            lost_item_count=patron.lost_item_count, charges_amount=patron.charges_amount,
-            credits_amount=patron.credits_amount, registration=merged)
+        record = {field.name: getattr(patron, field.name) for field in attrs.fields(PatronRecord)}
+        body = PatronRegUpdateData(**{**record, **top, "patron_id": patron_id, "procedure_step": 1,
+                                      "registration": merged})
         check_update(body)
         return body
 

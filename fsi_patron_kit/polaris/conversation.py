@@ -272,7 +272,8 @@ class Conversation:
 
     ``outcome`` is ``"completed"`` (saved once), ``"declined"`` (an answer ended it, or a
     prompt could not be answered as the rule says: nothing saved), or while it runs ``"open"``.
-    Stops with an error, unanswered prompts and the round cap raise, carrying the conversation.
+    Stops with an error, unanswered prompts and the round cap raise, carrying the conversation,
+    whose outcome then says ``"stopped"``, ``"prompt required"`` or ``"round limit"``.
     """
 
     patron_id: int

@@ -25,7 +25,7 @@ from ..config import Secret
 __all__ = [
     "PAPIProcedureStatus", "PAPIProcedure", "PAPIProcedureStep", "PAPIAction", "PAPIStopType",
     "PAPIPromptType", "PAPIPromptResult", "PatronAddress", "PatronRegistration", "PatronRegUpdateData",
-    "Patron", "DuplicatePatron", "DisplayProperty", "PatronRegResult", "ANSWERS_FOR_PROMPT", "GOES_ON",
+    "PatronRecord", "Patron", "DuplicatePatron", "DisplayProperty", "PatronRegResult", "ANSWERS_FOR_PROMPT", "GOES_ON",
 ]
 
 T = TypeVar("T")
@@ -310,17 +310,10 @@ class PatronRegistration(_Wire):
     private_fields_cleared: bool | None = attrs.field(default=None, metadata={"wire": "PrivateFieldsCleared"})
 
 
-#: DtoPatronRegUpdateData's own properties (besides Registration), in the document's order.
-@_model
-class PatronRegUpdateData(_Wire):
-    """DtoPatronRegUpdateData: one round of the registration conversation."""
+@attrs.frozen(kw_only=True)
+class PatronRecord(_Wire):
+    """The patron's own properties, in DtoPatronRegUpdateData's table and in DtoPatron alike."""
 
-    procedure_step: int | None = prop("ProcedureStep", INT, nullable=False)
-    answer: int | None = prop("Answer", INT)
-    patron_account_txn_code: int | None = prop("PatronAccountTxnCode", INT)
-    patron_payment_method: int | None = prop("PatronPaymentMethod", INT)
-    registration_payment: float | None = prop("RegistrationPayment", DECIMAL)
-    return_receipt_url: bool | None = prop("ReturnReceiptUrl", BOOLEAN, nullable=False, default=False)
     barcode: str | None = prop("Barcode", STRING, nullable=False)
     patron_id: int | None = prop("PatronID", INT)
     patron_code_id: int | None = prop("PatronCodeID", INT, nullable=False, required=True)
@@ -335,6 +328,18 @@ class PatronRegUpdateData(_Wire):
     lost_item_count: int | None = prop("LostItemCount", INT)
     charges_amount: float | None = prop("ChargesAmount", DECIMAL)
     credits_amount: float | None = prop("CreditsAmount", DECIMAL)
+
+
+@_model
+class PatronRegUpdateData(PatronRecord):
+    """DtoPatronRegUpdateData: one round of the registration conversation."""
+
+    procedure_step: int | None = prop("ProcedureStep", INT, nullable=False)
+    answer: int | None = prop("Answer", INT)
+    patron_account_txn_code: int | None = prop("PatronAccountTxnCode", INT)
+    patron_payment_method: int | None = prop("PatronPaymentMethod", INT)
+    registration_payment: float | None = prop("RegistrationPayment", DECIMAL)
+    return_receipt_url: bool | None = prop("ReturnReceiptUrl", BOOLEAN, nullable=False, default=False)
     registration: PatronRegistration | None = attrs.field(
         default=None, repr=False,
         metadata={"wire": "Registration", "kind": "object", "nullable": False, "required": True})
@@ -349,23 +354,9 @@ class PatronRegUpdateData(_Wire):
 
 # -- answers: DtoPatron and DtoPatronResult ---------------------------------------------------------
 @_model
-class Patron(_Wire):
+class Patron(PatronRecord):
     """A patron as ``GET .../patrons/{id}`` answers it (DtoPatron)."""
 
-    patron_id: int = prop("PatronID", INT)
-    barcode: str | None = prop("Barcode", STRING)
-    patron_code_id: int | None = prop("PatronCodeID", INT)
-    organization_id: int | None = prop("OrganizationID", INT)
-    creator_id: int | None = prop("CreatorID", INT)
-    modifier_id: int | None = prop("ModifierID", INT)
-    system_blocks: int | None = prop("SystemBlocks", INT)
-    ytd_circ_count: int | None = prop("YTDCircCount", INT)
-    lifetime_circ_count: int | None = prop("LifetimeCircCount", INT)
-    last_activity_date: str | None = prop("LastActivityDate", DATETIME_TEXT)
-    claim_count: int | None = prop("ClaimCount", INT)
-    lost_item_count: int | None = prop("LostItemCount", INT)
-    charges_amount: float | None = prop("ChargesAmount", DECIMAL)
-    credits_amount: float | None = prop("CreditsAmount", DECIMAL)
     record_status_id: int | None = prop("RecordStatusID", INT)
     record_status_date: str | None = prop("RecordStatusDate", DATETIME_TEXT)
     registration: PatronRegistration | None = _nested("Registration", repr=False)
@@ -413,13 +404,9 @@ class DuplicatePatron(_Wire):
 
 
 @_model
-class PatronRegResult(_Wire):
+class PatronRegResult(PatronRecord):
     """DtoPatronResult: the patron echoed, and the PAPI values that say what happens next."""
 
-    patron_id: int | None = prop("PatronID", INT)
-    patron_code_id: int | None = prop("PatronCodeID", INT)
-    organization_id: int | None = prop("OrganizationID", INT)
-    barcode: str | None = prop("Barcode", STRING)
     procedure_step: int | None = prop("ProcedureStep", INT)
     answer: int | None = prop("Answer", INT)
     reg_charge: float | None = prop("RegCharge", DECIMAL)
