@@ -118,6 +118,8 @@ def test_barcode_to_id_and_back(polaris_emulator, polaris_client):
     stored = polaris_emulator.patron(polaris_emulator.examples["clean_other"])
     assert polaris_client.patron_id_for_barcode(stored["Barcode"]) == stored["PatronID"]
     assert polaris_client.barcode_for_patron_id(stored["PatronID"]) == stored["Barcode"]
+    polaris_emulator.ids_as_list = True  # a site answering [id]
+    assert polaris_client.patron_id_for_barcode(stored["Barcode"]) == stored["PatronID"]
 
 
 def test_a_pas_error_body_becomes_a_typed_error_with_polaris_code(polaris_emulator, polaris_client):

@@ -105,3 +105,13 @@ def test_ipywidgets_is_imported_only_for_a_dialog():
             "print('ipywidgets' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "False"
+
+
+def test_a_prompt_type_without_known_answers_is_not_shown_as_buttons(polaris_emulator, polaris_client):
+    polaris_emulator.prompt_types[PAPIProcedureStep.DuplicatePatrons] = 9  # a type the document does not name
+    patron_id = polaris_emulator.examples["duplicate_name"]
+    dialog = polaris_client.update_registration(patron_id, {"name_middle": "Q"}, answers=WidgetDialog())
+    with pytest.raises(PromptRequired) as caught:
+        dialog.wait(WAIT)
+    assert caught.value.prompt_type == 9
+    assert polaris_emulator.counters.writes[str(patron_id)] == 0

@@ -96,8 +96,10 @@ class WidgetDialog:
             self._done.set()
             self._changed.set()
 
-    def __call__(self, prompt: Prompt) -> Reply:
-        """Show ``prompt`` and wait until a button is clicked."""
+    def __call__(self, prompt: Prompt) -> Reply | None:
+        """Show ``prompt`` and wait until a button is clicked (no buttons to offer: no answer)."""
+        if not prompt.options:
+            return None
         self._reply = None
         self._answered.clear()
         self.prompt = prompt
@@ -118,7 +120,7 @@ class WidgetDialog:
         self._changed.set()
         self._answered.wait()
         self._asked.clear()
-        return self._reply  # type: ignore[return-value]
+        return self._reply
 
     # -- the person's side -------------------------------------------------------------------------
     def answer(self, chosen: PAPIPromptResult) -> None:

@@ -113,6 +113,8 @@ class PolarisEmulator:
         self._registration = Registration(self._patrons, self._blocks, lambda pid: self.counters.write(str(pid)),
                                           clock)
         self._server: EmulatorServer | None = None
+        #: True: answer barcode -> id as a one-element list, as some sites do, not a bare number
+        self.ids_as_list = False
 
     # -- serving -------------------------------------------------------------------------------------
     def start(self) -> PolarisEmulator:
@@ -208,7 +210,7 @@ class PolarisEmulator:
         if endpoint == "get_patron":
             return _patrons.get_patron(request, self._patrons, staff, args["patron_id"])
         if endpoint == "patron_id":
-            return _patrons.patron_id_for_barcode(request, self._patrons)
+            return _patrons.patron_id_for_barcode(request, self._patrons, as_list=self.ids_as_list)
         if endpoint == "barcode":
             return _patrons.barcode_for_patron_id(self._patrons, args["patron_id"])
         patron_id = _patrons.patron_id_of(args["patron_id"])

@@ -57,15 +57,16 @@ def shown_to(staff: StaffUser, patron: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def patron_id_for_barcode(request: Request, patrons: dict[int, dict[str, Any]]) -> Response:
-    """``GET ids/patrons?id={barcode}&type=barcode`` (``barcode=`` also accepted): a bare JSON number."""
+def patron_id_for_barcode(request: Request, patrons: dict[int, dict[str, Any]], *, as_list: bool) -> Response:
+    """``GET ids/patrons?id={barcode}&type=barcode`` (``barcode=`` also accepted): a bare JSON number,
+    or a one-element list as some sites answer."""
     barcode = request.args.get("id") or request.args.get("barcode")
     if request.args.get("type", "").lower() != "barcode" or not barcode:
         abort(pas_error(400, BAD_REQUEST, "The request is invalid.", "Give id={barcode} and type=barcode."))
     found = next((p for p in patrons.values() if p["Barcode"] == barcode), None)
     if found is None:
         abort(pas_error(404, PATRON_NOT_FOUND, f"Patron with barcode {barcode} not found."))
-    return json_answer(found["PatronID"])
+    return json_answer([found["PatronID"]] if as_list else found["PatronID"])
 
 
 def barcode_for_patron_id(patrons: dict[int, dict[str, Any]], patron_id: str) -> Response:
