@@ -303,3 +303,14 @@ def test_the_conversation_reads_like_a_dialog(polaris_emulator, polaris_client):
     text = conversation.transcript()
     assert text.splitlines()[-1] == "outcome: completed"
     assert repr(conversation) == f"<Conversation patron={patron_id} rounds=2 outcome=completed>"
+
+
+def test_the_dialog_escapes_what_polaris_says():
+    from fsi_patron_kit.polaris import Conversation, PatronRegResult, Round
+
+    said = PatronRegResult.from_wire({"PAPIReturnCode": -1, "PAPIStopType": 2, "PAPIAction": 1,
+                                      "Message": "<script>alert('x')</script>"})
+    conversation = Conversation(patron_id=1, rounds=[Round(number=1, sent_step=1, sent_answer=None, payment=None,
+                                                           result=said)], outcome="stopped")
+    page = conversation._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page

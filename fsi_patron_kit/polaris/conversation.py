@@ -315,6 +315,10 @@ class Conversation:
     def __repr__(self) -> str:
         return f"<Conversation patron={self.patron_id} rounds={len(self.rounds)} outcome={self.outcome}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form (GitHub, untrusted notebooks, terminals): the transcript."""
+        printer.text(repr(self) if cycle else f"{self!r}\n{self.transcript()}")
+
     def _lines(self) -> list[tuple[str, str, Round]]:
         lines = []
         for r in self.rounds:
