@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from fsi_patron_kit import APIError, ConflictError
+from fsi_patron_kit import APIError, ConflictError, InputError
 from fsi_patron_kit.polaris import (
     PAPIAction,
     PAPIProcedureStep,
@@ -314,3 +314,11 @@ def test_the_dialog_escapes_what_polaris_says():
                                                            result=said)], outcome="stopped")
     page = conversation._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_an_answer_the_prompt_does_not_offer_is_refused_before_sending(polaris_emulator, polaris_client):
+    patron_id = polaris_emulator.examples["duplicate_name"]
+    with pytest.raises(InputError) as caught:
+        polaris_client.update_registration(patron_id, {"name_middle": "Q"}, answers=lambda prompt: Answer.Retry)
+    assert caught.value.field == "answers" and "YesNo" in caught.value.rule
+    assert polaris_emulator.counters.actions["update_registration"] == 1  # only the first round went out

@@ -133,13 +133,11 @@ class Client(TokenClient):
         dialog = _dialog_for(answers)
         answerer = dialog if dialog is not None else as_answerer(answers)
         body = self._update_body(patron_id, top, registration)
-        call = self._put_call(patron_id, attrs.evolve(body, procedure_step=1))
         if dry_run:
-            return self._transport.preview(call)
+            return self._transport.preview(self._put_call(patron_id, body))
 
-        def converse_now(conversation: Conversation | None = None) -> Conversation:
-            return converse(lambda sent: self._put(patron_id, sent), body, patron_id, answerer,
-                            max_rounds=max_rounds, conversation=conversation)
+        def converse_now() -> Conversation:
+            return converse(lambda sent: self._put(patron_id, sent), body, patron_id, answerer, max_rounds=max_rounds)
 
         if dialog is not None and dialog.runs_in_background:
             return dialog.start(converse_now, patron_id)
@@ -153,6 +151,9 @@ class Client(TokenClient):
                             "writing the registration back would blank them", vendor=self.vendor,
                             action="update-registration")
         current = patron.registration
+        if current is None:
+            raise APIError("the patron was answered without its Registration", status=200, vendor=self.vendor,
+                           action="get-patron")
         merged = attrs.evolve(current, **{"password": None, "private_fields_cleared": None, **registration})
         merged = attrs.evolve(merged, patron_id=patron_id, addresses=[
             attrs.evolve(a, patron_id=a.patron_id or patron_id) for a in merged.addresses or []])

@@ -358,49 +358,44 @@ class Conversation:
 
 # -- the engine -------------------------------------------------------------------------------------
 def converse(send: Callable[[PatronRegUpdateData], PatronRegResult], body: PatronRegUpdateData, patron_id: int,
-             answerer: Callable[[Prompt], Any], *, max_rounds: int = MAX_ROUNDS, action: str = "update-registration",
-             conversation: Conversation | None = None) -> Conversation:
+             answerer: Callable[[Prompt], Any], *, max_rounds: int = MAX_ROUNDS,
+             action: str = "update-registration") -> Conversation:
     """Run the procedure from step 1 until it completes, is declined, stops, or needs a person."""
-    conversation = conversation if conversation is not None else Conversation(patron_id=patron_id)
+    conversation = Conversation(patron_id=patron_id)
     body = attrs.evolve(body, procedure_step=int(Step.Start), answer=None)
     sent_answer: PAPIPromptResult | None = None
     payment: Pay | None = None
+
+    def ended(outcome: str) -> Conversation:
+        conversation.outcome = outcome
+        return conversation
+
     while True:
         result = send(body)
-        number = len(conversation.rounds) + 1
+        prompt = Prompt.of(result) if result.is_prompt else None
+        this_round = Round(number=len(conversation.rounds) + 1, sent_step=body.procedure_step,
+                           sent_answer=sent_answer, payment=payment, result=result, prompt=prompt)
+        conversation.rounds.append(this_round)
         if result.completed:
-            conversation.rounds.append(Round(number=number, sent_step=body.procedure_step, sent_answer=sent_answer,
-                                             payment=payment, result=result))
-            conversation.outcome = "completed"
-            return conversation
-        if not result.is_prompt:
-            conversation.rounds.append(Round(number=number, sent_step=body.procedure_step, sent_answer=sent_answer,
-                                             payment=payment, result=result))
+            return ended("completed")
+        if prompt is None:
             if sent_answer is not None and sent_answer not in GOES_ON and result.papi_stop_type == PAPIStopType.Exit:
-                conversation.outcome = "declined"
-                return conversation
-            conversation.outcome = "stopped"
+                return ended("declined")
             error = refusal_of(result, action=action)
-            error.conversation = conversation  # type: ignore[attr-defined]
+            error.conversation = ended("stopped")  # type: ignore[attr-defined]
             raise error
-        prompt = Prompt.of(result)
-        if number >= max_rounds:
-            conversation.rounds.append(Round(number=number, sent_step=body.procedure_step, sent_answer=sent_answer,
-                                             payment=payment, result=result, prompt=prompt))
-            conversation.outcome = "round limit"
-            raise RoundLimitExceeded(conversation)
+        if this_round.number >= max_rounds:
+            raise RoundLimitExceeded(ended("round limit"))
         reply = reply_of(answerer(prompt), prompt)
-        conversation.rounds.append(Round(number=number, sent_step=body.procedure_step, sent_answer=sent_answer,
-                                         payment=payment, result=result, prompt=prompt, reply=reply))
+        if reply is not None and reply.answer not in prompt.options and not reply.goes_on:
+            # The prompt offers no way to decline (Acknowledge): not replying discontinues it.
+            reply = attrs.evolve(reply, why=f"{reply.why}; this prompt cannot be declined, so it was left unanswered")
+            conversation.rounds[-1] = attrs.evolve(this_round, reply=reply)
+            return ended("declined")
+        conversation.rounds[-1] = attrs.evolve(this_round, reply=reply)
         if reply is None:
-            conversation.outcome = "prompt required"
-            raise PromptRequired(prompt, conversation)
+            raise PromptRequired(prompt, ended("prompt required"))
         if reply.answer not in prompt.options:
-            if not reply.goes_on:  # the prompt offers no way to decline: not replying discontinues it
-                conversation.rounds[-1] = attrs.evolve(conversation.rounds[-1], reply=attrs.evolve(
-                    reply, why=f"{reply.why}; this prompt cannot be declined, so it was left unanswered"))
-                conversation.outcome = "declined"
-                return conversation
             raise InputError("answers", f"{reply.answer.name} is not an answer a "
                                         f"{name_of(prompt.prompt_type)} prompt offers")
         if reply.payment is not None:
