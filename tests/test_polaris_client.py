@@ -194,3 +194,17 @@ def test_connect_reaches_the_sandbox_through_the_registry():
 def test_repr_names_the_route_not_the_secret(polaris_emulator, polaris_client):
     assert repr(polaris_client).endswith("eng/19/polaris/3/1 as SANDBOX\\staff_admin>")
     assert polaris_emulator.credentials.password not in repr(polaris_client._auth)
+
+
+def test_a_profile_names_the_route_and_the_staff_user(polaris_emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATRON_KIT_CONFIG", str(tmp_path / "none.toml"))
+    settings = {"VENDOR": "polaris", "URL": polaris_emulator.url, "DOMAIN": "sandbox", "USERNAME": "staff_admin",
+                "PRODUCT_ID": "20", "ORG_ID": "4", "WORKSTATION_ID": "7", "SITE_TIMEZONE": "America/New_York",
+                "PASSWORD": polaris_emulator.credentials.password}
+    for name, value in settings.items():
+        monkeypatch.setenv(f"PATRON_KIT_COUNTY_{name}", value)
+    with Client.from_profile("county") as client:
+        patron = client.get_patron(polaris_emulator.examples["clean"])
+        url = client.history.last()[0].url
+    assert patron.patron_id == polaris_emulator.examples["clean"]
+    assert "/Polaris.ApplicationServices/api/v1/eng/20/polaris/4/7/patrons/" in url
