@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     checks: list[tuple[str, bool]] = []
     table = Table()
-    with Sandbox(patrons=args.patrons, seed=args.seed) as sandbox:
+    with Sandbox(sizes={"fsi": args.patrons}, seed=args.seed, only=["fsi"]) as sandbox:
         emulator = sandbox.fsi
         credentials = emulator.credentials
         records = emulator.records()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _registry
 from ._http import RetryPolicy
 from ._version import __version__
 from .config import SANDBOX, Profile, Secret, load_profile
@@ -21,6 +22,7 @@ from .errors import (
     NotFoundError,
     PatronKitError,
     RateLimitError,
+    RedirectRefused,
     ServerError,
     TransportError,
 )
@@ -28,6 +30,7 @@ from .errors import (
 __all__ = [
     "__version__",
     "connect",
+    "vendors",
     "RetryPolicy",
     "Profile",
     "Secret",
@@ -41,26 +44,25 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "RateLimitError",
+    "RedirectRefused",
     "ServerError",
     "BatchInterrupted",
 ]
 
-VENDORS = ("fsi", "folio", "folio-edge")
-
-
 def connect(vendor: str | None = None, *, profile: str = SANDBOX, **overrides: Any):
     """A client for ``profile`` (the embedded sandbox by default).
 
-    ``vendor`` is needed for the sandbox profile; a named profile says its own vendor.
+    ``vendor`` names the kind of client (``"fsi"``, ``"folio"``, ``"folio-edge"``, ...; see
+    :func:`vendors`) and is needed for the sandbox profile; a named profile says its own.
     """
     if profile != SANDBOX:
         vendor = vendor or load_profile(profile).vendor
-    if vendor not in VENDORS:
-        raise InputError("vendor", f"must be one of {', '.join(VENDORS)}")
-    if vendor == "fsi":
-        from .fsi import Client
-    elif vendor == "folio":
-        from .folio import Client
-    else:
-        from .folio import EdgeClient as Client
-    return Client.from_profile(profile, **overrides)
+    if not isinstance(vendor, str):
+        raise InputError("vendor", f"must be one of {', '.join(_registry.clients())}")
+    _, client = _registry.client_spec(vendor)
+    return client.load().from_profile(profile, **overrides)
+
+
+def vendors() -> list[str]:
+    """The kinds of client ``connect()`` can make, one per registered vendor API."""
+    return list(_registry.clients())

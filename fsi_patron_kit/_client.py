@@ -6,18 +6,16 @@ its credentials; everything else about connecting lives here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 import requests
 
+from . import _registry
 from ._history import History
 from ._http import Auth, RetryPolicy, Transport
 from .config import SANDBOX, load_profile
 from .errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 C = TypeVar("C", bound="BaseClient")
 
@@ -40,11 +38,13 @@ class TransportOptions(TypedDict, total=False):
 
 
 class BaseClient:
+    """Profiles, the sandbox default, closing and the history, for every vendor's client.
+
+    What a profile of this client may hold (settings, secrets) and how the sandbox connects to
+    it are the vendor's registration (see :mod:`fsi_patron_kit._registry`), not the class's.
+    """
+
     vendor: ClassVar[str]
-    #: settings a profile of this vendor may hold besides the common ones, with their types
-    profile_settings: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
-    #: secrets a profile of this vendor resolves (environment or prompt)
-    profile_secrets: ClassVar[tuple[str, ...]] = ()
     _transport: Transport
 
     def _open(self, url: str, auth: Auth, describe_failure: Callable[[requests.Response], str | None],
@@ -52,23 +52,17 @@ class BaseClient:
         self._transport = Transport(url, vendor=self.vendor, auth=auth, describe_failure=describe_failure, **options)
 
     @classmethod
-    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
-        """Constructor arguments that connect to ``sandbox`` (the embedded emulators)."""
-        raise NotImplementedError
-
-    @classmethod
     def from_profile(cls: type[C], profile: str = SANDBOX, **overrides: Any) -> C:
-        """A client for a named profile; ``"sandbox"`` starts the embedded sandbox if needed."""
+        """A client for a named profile; ``"sandbox"`` starts the vendor's emulator if needed."""
+        vendor, client = _registry.spec_for_class(cls)
         if profile == SANDBOX:
-            from .sandbox import shared
-
-            settings = cls.sandbox_settings(shared())
+            settings = client.sandbox(_registry.shared_emulator(vendor.name))
         else:
             loaded = load_profile(profile)
-            if loaded.vendor != cls.vendor:
-                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {cls.vendor}")
-            settings = {"url": loaded.url, **loaded.options(cls.profile_settings)}
-            settings.update({key: loaded.secret(key) for key in cls.profile_secrets if key not in overrides})
+            if loaded.vendor != client.name:
+                raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {client.name}")
+            settings = {"url": loaded.url, **loaded.options(client.settings)}
+            settings.update({key: loaded.secret(key) for key in client.secrets if key not in overrides})
         return cls(**{**settings, **overrides})
 
     def __enter__(self: C) -> C:

@@ -16,6 +16,8 @@ from typing import Any
 import attrs
 import pandas as pd
 
+from ._time import parse_instant
+
 STRING = "string"
 INT = "Int64"
 FLOAT = "Float64"
@@ -76,11 +78,9 @@ def _utc(value: Any) -> datetime | None:
     """A tz-aware UTC datetime from a datetime or ISO-8601 text; None when absent or unreadable."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, str) and value:
-        try:
-            return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return None
+    if isinstance(value, str):
+        when = parse_instant(value)
+        return when.astimezone(timezone.utc) if when else None
     return None
 
 

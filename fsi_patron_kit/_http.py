@@ -11,13 +11,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import attrs
@@ -41,7 +42,9 @@ from .errors import (
     ConfigError,
     ConflictError,
     NotFoundError,
+    PatronKitError,
     RateLimitError,
+    RedirectRefused,
     ServerError,
     TransportError,
 )
@@ -52,6 +55,8 @@ install_log_filter("fsi_patron_kit.http", "urllib3.connectionpool", "urllib3.uti
 
 USER_AGENT = f"fsi-patron-kit/{__version__}"
 DEFAULT_TIMEOUT = (3.05, 30.0)
+T = TypeVar("T")
+MAX_REDIRECTS = 5
 
 
 def _masked(value: Any) -> str:
@@ -72,22 +77,34 @@ class Call:
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=_masked)
     idempotent: bool = False
     authenticated: bool = True
+    #: which credential the call needs, for an auth that holds several (Wise: staff, payment)
+    scope: str | None = None
 
 
 class Auth(Protocol):
-    """How a vendor gets, attaches and renews credentials; the transport calls it."""
+    """How a vendor gets, attaches and renews credentials; the transport calls it.
 
-    def apply(self, call: Call) -> Call:
-        """Return ``call`` with credentials attached (header, cookie or body field)."""
+    Session vendors subclass :class:`~fsi_patron_kit._session.SessionAuth`, which implements
+    the lifecycle (``current``, ``ensure``, ``recover``) once.
+    """
 
-    def ensure(self, transport: Transport) -> None:
-        """Acquire credentials, or renew them if they are about to expire."""
+    def current(self, call: Call | None = None) -> Any:
+        """The credentials held now, without any I/O (a dry run shows them masked)."""
+
+    def ensure(self, transport: Transport, call: Call | None = None) -> Any:
+        """Credentials to send ``call`` with, logging in or renewing first if needed."""
+
+    def apply(self, call: Call, credentials: Any) -> Call:
+        """Return ``call`` with ``credentials`` attached (header, cookie, query or body field)."""
+
+    def sign(self, request: requests.PreparedRequest) -> None:
+        """Add headers computed over the final request: method, URL, body bytes and headers."""
 
     def is_rejection(self, response: requests.Response) -> bool:
         """Whether ``response`` says the credentials were refused or expired."""
 
-    def recover(self, transport: Transport, rejected: Call) -> None:
-        """Renew (or log in again) after a rejection of ``rejected``."""
+    def recover(self, transport: Transport, call: Call, rejected: Any) -> None:
+        """Renew (or log in again) after the server refused the ``rejected`` credentials."""
 
     def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:
         """Credentials that ``response`` hands out, to be masked before it is recorded."""
@@ -114,6 +131,17 @@ class RetryPolicy:
             return min(retry_after, self.max_retry_after)
         ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         return self.rng.uniform(ceiling / 2, ceiling)
+
+    def run(self, action: Callable[[], T], *, retry_on: tuple[type[BaseException], ...]) -> T:
+        """Call ``action`` until it succeeds, backing off between tries; the last failure is raised."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return action()
+            except retry_on:
+                if attempt >= self.attempts:
+                    raise
+                time.sleep(self.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover - attempts >= 1
 
 
 @attrs.frozen
@@ -201,8 +229,8 @@ class Transport:
         verify: bool | str = True,
         describe_failure: Callable[[requests.Response], str | None] | None = None,
     ) -> None:
-        if verify is False:
-            raise ConfigError("verify", "TLS verification cannot be turned off; pass a CA bundle path")
+        if verify is not True and not (isinstance(verify, str) and os.path.isfile(verify)):
+            raise ConfigError("verify", "must be True or the path of a CA bundle file; TLS verification cannot be turned off")
         self.base_url = check_url(base_url, allow_insecure_http=allow_insecure_http)
         self.vendor = vendor
         self.auth = auth
@@ -236,36 +264,42 @@ class Transport:
 
     def preview(self, call: Call) -> Preview:
         """The redacted form of ``call`` as a dry run shows it (credentials masked); nothing is sent."""
-        applied = self.auth.apply(call) if call.authenticated and self.auth else call
+        applied = self.auth.apply(call, self.auth.current(call)) if call.authenticated and self.auth else call
         url = requests.Request(call.method, self.url_for(call.path), params=applied.params).prepare().url or ""
         return Preview(method=call.method, url=redact_url(url), body=redact_value(call.json))
 
     def send(self, call: Call) -> requests.Response:
         """Send ``call`` with credentials, retrying what is safe; renew credentials once if refused."""
-        if not (call.authenticated and self.auth):
-            return self._send_with_retries(call)
-        self.auth.ensure(self)
-        applied = self.auth.apply(call)
-        response = self._send_with_retries(applied)
-        if self.auth.is_rejection(response):
-            self.auth.recover(self, applied)
-            response = self._send_with_retries(self.auth.apply(call))
+        response, used = self._send_with_retries(call)
+        if call.authenticated and self.auth is not None and self.auth.is_rejection(response):
+            self.auth.recover(self, call, used)
+            response, _ = self._send_with_retries(call)
         return response
 
-    def _send_with_retries(self, call: Call) -> requests.Response:
+    def _send_with_retries(self, call: Call) -> tuple[requests.Response, Any]:
+        """The final answer, and the credentials it was sent with.
+
+        Credentials are fetched and attached for every attempt, so a retry after a wait sends
+        the token another thread may have renewed meanwhile, not the one it first held.
+        """
+        authorize = call.authenticated and self.auth is not None
         attempt = 0
         while True:
             attempt += 1
             last_try = attempt >= self.retry.attempts
-            failure: TransportError | None = None
+            credentials = self.auth.ensure(self, call) if authorize else None  # type: ignore[union-attr]
+            sent = self.auth.apply(call, credentials) if authorize else call  # type: ignore[union-attr]
+            failure: PatronKitError | None = None
             try:
-                response = self._attempt(call, attempt)
+                response = self._attempt(sent, attempt)
             except requests.ConnectTimeout as exc:
                 failure = self._transport_error(call, exc) if last_try else None
                 retry = not last_try
             except requests.RequestException as exc:
                 failure = self._transport_error(call, exc) if last_try or not call.idempotent else None
                 retry = failure is None
+            except _RedirectRefused as refused:
+                failure, retry = refused.error, False
             else:
                 retry = False
             if failure is not None:
@@ -279,33 +313,69 @@ class Transport:
                 call.idempotent and response.status_code in self.retry.statuses
             )
             if not retryable or last_try:
-                return response
+                return response, credentials
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.retry.max_retry_after:
-                return response
+                return response, credentials
             time.sleep(self.retry.delay(attempt, wait))
 
     def _attempt(self, call: Call, attempt: int) -> requests.Response:
-        url = self.url_for(call.path)
+        """One attempt, following same-origin redirects only (each hop recorded)."""
         request = self.session.prepare_request(
             requests.Request(
                 call.method,
-                url,
+                self.url_for(call.path),
                 params=call.params,
                 json=call.json,
                 data=call.data,
                 headers=dict(call.headers),
             )
         )
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._exchange(call, request, attempt)
+            if not response.is_redirect:
+                return response
+            request = self._redirected(call, request, response)
+        raise _RedirectRefused(RedirectRefused(
+            f"{self.vendor} {call.action or call.method}: more than {MAX_REDIRECTS} redirects",
+            method=call.method, url=redact_url(request.url or "")))
+
+    def _exchange(self, call: Call, request: requests.PreparedRequest, attempt: int) -> requests.Response:
+        if self.auth is not None:  # every request is signed, the login's too
+            self.auth.sign(request)
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         try:
-            response = self.session.send(request, timeout=self.timeout, **self._send_options)
+            response = self.session.send(request, timeout=self.timeout, allow_redirects=False,
+                                         **self._send_options)
         except requests.RequestException as exc:
             self._record(call, request, attempt, started, clock, None, error=type(exc).__name__)
             raise
         self._record(call, request, attempt, started, clock, response)
         return response
+
+    def _redirected(self, call: Call, request: requests.PreparedRequest,
+                    response: requests.Response) -> requests.PreparedRequest:
+        """The request a redirect asks for, or a refusal if it would leave the origin.
+
+        Credentials ride in headers, bodies and query strings; following a redirect to another
+        host, port or scheme (an https -> http downgrade included) would hand them over.
+        """
+        target = urljoin(request.url or "", response.headers.get("Location", ""))
+        here, there = urlsplit(request.url or ""), urlsplit(target)
+        response.close()
+        if (here.scheme, here.hostname, here.port) != (there.scheme, there.hostname, there.port):
+            raise _RedirectRefused(RedirectRefused(
+                f"{self.vendor} {call.action or call.method}: refused a redirect to {redact_url(target)}: "
+                "credentials are only sent to the origin they belong to",
+                method=call.method, url=redact_url(request.url or "")))
+        following = request.copy()
+        following.url = target
+        if response.status_code == 303 or (response.status_code in (301, 302) and request.method == "POST"):
+            following.method, following.body = "GET", None
+            for header in ("Content-Type", "Content-Length"):
+                following.headers.pop(header, None)
+        return following
 
     def _record(
         self,
@@ -377,3 +447,11 @@ class Transport:
             method=call.method,
             url=url,
         )
+
+
+class _RedirectRefused(Exception):
+    """Carries a refusal out of the redirect loop; never retried."""
+
+    def __init__(self, error: RedirectRefused) -> None:
+        super().__init__(error)
+        self.error = error

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -92,9 +92,21 @@ def is_secret_name(name: str) -> bool:
     return name.strip().lower() in SECRET_NAMES
 
 
-_NAMED_VALUE = re.compile(
-    r"(?i)\b(" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r")=([^&\s'\"),;]+)"
-)
+def _named_value_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(r"(?i)\b(" + alternatives + r")=([^&\s'\"),;]+)")
+
+
+_NAMED_VALUE = _named_value_pattern(SECRET_NAMES)
+
+
+def add_secret_names(names: Iterable[str]) -> None:
+    """Treat more field names as secret (a vendor's registration adds its profile secrets)."""
+    global SECRET_NAMES, _NAMED_VALUE
+    added = frozenset(n.strip().lower() for n in names) - SECRET_NAMES
+    if added:
+        SECRET_NAMES = SECRET_NAMES | added
+        _NAMED_VALUE = _named_value_pattern(SECRET_NAMES)
 
 
 def redact_text(text: str) -> str:

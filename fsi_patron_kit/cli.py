@@ -9,14 +9,17 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="patron-kit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="patron-kit", description="Library patron APIs from Python notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("sandbox", help="serve the vendor emulators on 127.0.0.1 until interrupted")
-    serve.add_argument("--patrons", type=int, default=1500, help="synthetic patrons per school (default 1500)")
-    serve.add_argument("--folio-users", type=int, default=300, help="synthetic FOLIO users (default 300)")
+    serve.add_argument("--only", action="append", metavar="VENDOR",
+                       help="serve only this vendor's emulator (repeat for several; default: all)")
+    serve.add_argument("--size", action="append", default=[], metavar="VENDOR=N",
+                       help="synthetic patrons a vendor's emulator seeds, e.g. --size fsi=5000")
     serve.add_argument("--seed", type=int, default=2024, help="data seed (default 2024)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    serve.add_argument("--check", action="store_true", help="start, print where to connect, and stop")
 
     demo = commands.add_parser("demo", help="execute every notebook against the embedded sandbox")
     demo.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default notebooks)")
@@ -24,36 +27,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "sandbox":
-        return _serve(args.patrons, args.folio_users, args.seed, args.latency)
+        return _serve(args, parser)
     from .demo import run_demo
 
     return run_demo(args.notebooks, args.output)
 
 
-def _serve(patrons: int, folio_users: int, seed: int, latency: float) -> int:
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from . import _registry
     from .sandbox import Sandbox
 
-    with Sandbox(patrons=patrons, seed=seed, latency=latency, folio_users=folio_users) as sandbox:
-        fsi, folio = sandbox.fsi, sandbox.folio
-        print("patron-kit sandbox is running (Ctrl-C to stop)")
-        print(f"  FSI SmartSuite  url:       {fsi.url}")
-        print(f"                  endpoint:  {fsi.endpoint}")
-        print(f"                  apikey:    {fsi.credentials.apikey}")
-        print(f"                  apisecret: {fsi.credentials.apisecret}")
-        print(f"  FOLIO gateway   url:       {folio.gateway_url}")
-        print(f"                  tenant:    {folio.tenant}")
-        print(f"                  username:  {folio.credentials.username}")
-        print(f"                  password:  {folio.credentials.password}")
-        print(f"  FOLIO edge      url:       {folio.edge_url}")
-        print(f"                  apikey:    {folio.edge_apikey}")
-        print(f"                  caller:    {folio.caller_id}")
-        print(f"  {patrons} FSI patrons and {folio_users} FOLIO users, seed {seed}; "
-              "these are sandbox credentials, not secrets.")
+    sizes: dict[str, int] = {}
+    for item in args.size:
+        vendor, _, number = item.partition("=")
+        if not number.isdigit() or int(number) < 1:
+            parser.error(f"--size takes VENDOR=N with N a whole number >= 1, not {item!r}")
+        sizes[vendor] = int(number)
+    try:
+        sandbox = Sandbox(seed=args.seed, latency=args.latency, sizes=sizes, only=args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
+    titles = {name: spec.title for name, spec in _registry.vendors().items()}
+    with sandbox:
+        print("patron-kit sandbox is running" + ("" if args.check else " (Ctrl-C to stop)"))
+        for name, emulator in sandbox.emulators.items():
+            print(f"  {titles[name]} ({name})")
+            for label, value in emulator.banner():
+                print(f"    {label + ':':<14} {value}")
+        print(f"  seed {args.seed}; these are sandbox credentials, not secrets.")
         sys.stdout.flush()
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped")
+        if not args.check:
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                print("stopped")
     return 0
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from ._redact import MASK, is_secret_name, register_secret
+from ._registry import setting_names
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -46,9 +47,12 @@ class Secret:
     """A secret value that never shows itself: not in repr, str, logs or history."""
 
     _value: str
+    #: a client's own keys are pinned in the redaction registry; the tokens servers hand out
+    #: are not (the registry forgets the oldest of those past a bound)
+    _pin: bool = attrs.field(default=True, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        register_secret(self._value, pin=True)
+        register_secret(self._value, pin=self._pin)
 
     @classmethod
     def of(cls, value: str | Secret, *, field: str) -> Secret:
@@ -164,9 +168,10 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
-#: Every setting any client's profile may take from the environment (secrets are looked up
-#: separately, by name, when a client asks for them).
-ENV_SETTINGS = frozenset({"vendor", "url", *CLIENT_OPTIONS, "encoding", "renew_margin", "tenant", "username", "caller"})
+def env_settings() -> frozenset[str]:
+    """Every setting a profile may take from the environment: the common ones and each registered
+    client's own (secrets are looked up separately, by name, when a client asks for them)."""
+    return frozenset({"vendor", "url", *CLIENT_OPTIONS}) | setting_names()
 
 
 def config_path() -> Path:
@@ -189,10 +194,11 @@ def load_profile(name: str, *, path: Path | None = None) -> Profile:
                 raise ConfigError(str(path), f"not valid TOML ({exc})") from None
         table = dict(document.get("profiles", {}).get(name, {}))
     prefix = env_var(name, "")
+    known = env_settings()
     for key, value in os.environ.items():
         setting = key[len(prefix):].lower() if key.startswith(prefix) else ""
         # Only known names: PATRON_KIT_WEST_FIELD_URL belongs to profile "west-field", not to "west".
-        if setting in ENV_SETTINGS:
+        if setting in known:
             table[setting] = value
     if not table:
         raise ConfigError("profile", f"no profile named {name!r} in {path} or the environment")

@@ -57,6 +57,16 @@ class TransportError(PatronKitError):
         super().__init__(message)
 
 
+class RedirectRefused(PatronKitError):
+    """The server redirected the request to another origin (host, port or scheme), where its
+    credentials must not go. Not retried: the same request would be redirected again."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+
 class APIError(PatronKitError):
     """The vendor answered with an error.
 

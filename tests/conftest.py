@@ -37,9 +37,9 @@ def later():
     """Move a client's sense of time forward, to reach renewal points without waiting."""
 
     def advance(client, seconds: float) -> None:
-        expiry = client._auth._expiry
-        base = expiry.clock
-        expiry.clock = lambda: base() + seconds
+        auth = client._auth
+        base = auth._clock
+        auth._clock = lambda: base() + seconds
 
     return advance
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import attrs
 import pandas as pd
 import pytest
 
@@ -65,7 +66,7 @@ def test_refused_refresh_falls_back_to_logging_in_again(folio_client, folio_emul
     user = folio_emulator.users()[2]["id"]
     folio_client.account(user)
     folio_client.refresh()  # uses up the refresh token the client holds ...
-    folio_client._auth._refresh = "spent-refresh-token"  # ... and now holds a stale one
+    folio_client._auth._credentials = attrs.evolve(folio_client._auth._credentials, refresh="spent-refresh-token")  # ... and now holds a stale one
     folio_emulator.expire_tokens()
     assert folio_client.account(user).total_loans >= 1
     statuses = [(e.action, e.status) for e in folio_client.history][-4:]

@@ -554,7 +554,7 @@ def test_faults_answer_500_text_on_both_servers(folio, staff):
 
 
 def test_sandbox_serves_folio_beside_fsi():
-    with Sandbox(patrons=200, folio_users=150) as sandbox:
+    with Sandbox(sizes={"fsi": 200, "folio": 150}) as sandbox:
         assert set(sandbox.emulators) == {"fsi", "folio"}
         assert len(sandbox.folio.users()) == 150
         with login(sandbox.folio) as session:
@@ -563,17 +563,21 @@ def test_sandbox_serves_folio_beside_fsi():
 
 def test_patron_kit_sandbox_command_prints_folio_addresses_and_credentials():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "fsi_patron_kit.cli", "sandbox", "--patrons", "200"],
-                               stdout=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "fsi_patron_kit.cli", "sandbox", "--only", "folio",
+                                "--size", "folio=150"], stdout=subprocess.PIPE, text=True, env=env)
     try:
-        lines = [process.stdout.readline() for _ in range(12)]
-        value = {line.split(":", 1)[0].split()[-1]: line.split()[-1] for line in lines if ":" in line}
-        gateway, edge_url = (line.split()[-1] for line in lines if line.lstrip().startswith("FOLIO"))
+        lines = []
+        while not (lines and lines[-1].lstrip().startswith("seed")):
+            lines.append(process.stdout.readline())
+        pairs = (line.strip().partition(":") for line in lines if ":" in line)
+        value = {label: rest.strip() for label, _, rest in pairs}
+        gateway, edge_url = value["gateway url"], value["edge url"]
+        assert value["users"] == "150"
         answer = requests.post(gateway + "/authn/login-with-expiry", headers={"X-Okapi-Tenant": value["tenant"]},
                                json={"username": value["username"], "password": value["password"]}, timeout=5)
         assert answer.status_code == 201
-        listing = requests.get(f"{edge_url}/patron/account/{value['caller']}/external-patrons",
-                               params={"apikey": value["apikey"]}, timeout=5)
+        listing = requests.get(f"{edge_url}/patron/account/{value['edge caller']}/external-patrons",
+                               params={"apikey": value["edge apikey"]}, timeout=5)
         assert listing.status_code == 200
     finally:
         process.terminate()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import attrs
 import pytest
 
 from fsi_patron_kit import APIError, AuthError, TransportError
@@ -37,7 +38,7 @@ def test_no_password_or_token_in_reprs_logs_exceptions_or_history(folio_emulator
         client.refresh()
         folio_emulator.expire_tokens()
         client.account(user)  # 401, refresh, again
-        client._auth._refresh = "stale"
+        client._auth._credentials = attrs.evolve(client._auth._credentials, refresh="stale")
         folio_emulator.expire_tokens()
         client.account(user)  # 401, refused refresh, login again
         with pytest.raises(APIError) as caught:

@@ -37,7 +37,7 @@ def test_size_is_configurable_up_to_a_hundred_thousand():
 
 def test_too_small_a_sandbox_is_refused():
     with pytest.raises(ValueError):
-        Sandbox(patrons=50)
+        Sandbox(sizes={"fsi": 50})
 
 
 def test_roles_and_fields_look_like_a_school(client):
@@ -96,13 +96,14 @@ def test_unknown_fault_kind_is_refused(emulator):
 def test_patron_kit_sandbox_command_serves_until_stopped():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "fsi_patron_kit.cli", "sandbox", "--patrons", "300"],
+        [sys.executable, "-m", "fsi_patron_kit.cli", "sandbox", "--only", "fsi", "--size", "fsi=300"],
         stdout=subprocess.PIPE, text=True, env=env,
     )
     try:
-        lines = [process.stdout.readline() for _ in range(5)]
+        lines = [process.stdout.readline() for _ in range(8)]
         endpoint = next(line.split()[-1] for line in lines if "endpoint:" in line)
         apikey = next(line.split()[-1] for line in lines if "apikey:" in line)
+        assert any(line.split() == ["patrons:", "300"] for line in lines)
         answer = requests.post(endpoint, json={"action": "getcode", "apikey": apikey}, timeout=5)
         assert answer.status_code == 200 and answer.json()["d"]
     finally:

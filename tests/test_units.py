@@ -136,21 +136,3 @@ def test_a_clients_own_secret_is_never_forgotten():
         register_secret(f"short-lived-token-{n:05d}")
     assert redact_text("x pinned-password-1234 y") == "x *** y"
     assert redact_text("short-lived-token-00000") == "short-lived-token-00000"  # the oldest token was let go
-
-
-def test_expiry_renews_within_the_margin_but_not_before_half_the_life():
-    from fsi_patron_kit._expiry import Expiry
-
-    now = [1000.0]
-    expiry = Expiry(margin=60, clock=lambda: now[0])
-    expiry.granted(1000.0 + 30)  # a 30 s token, shorter than the margin
-    assert not expiry.due()
-    now[0] += 16
-    assert expiry.due()
-    expiry.granted(now[0] + 3600)  # an hour: the margin rules
-    now[0] += 3600 - 61
-    assert not expiry.due()
-    now[0] += 2
-    assert expiry.due()
-    expiry.granted(None)  # the server did not say: renew only when refused
-    assert not expiry.due()

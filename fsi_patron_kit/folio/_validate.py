@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from .._checks import EMAIL
+from .._time import parse_iso
 from ..errors import InputError
 from ._schemas import ANY_UUID, UUID
 
@@ -38,7 +38,7 @@ def _is_date_time(value: object) -> bool:
     if isinstance(value, str):
         if not _DATE_AND_TIME.match(value):
             raise ValueError("a date-time needs a date and a time")
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parse_iso(value)
     return True
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -24,9 +23,10 @@ from typing import Any
 import attrs
 import requests
 
-from .._expiry import Expiry
 from .._http import Call, Transport, error_for_status, parse_retry_after
 from .._redact import redact_url
+from .._session import Grant, SessionAuth
+from .._time import parse_instant
 from ..config import Secret
 from ..errors import APIError, AuthError, ConflictError, InputError, NotFoundError, RateLimitError
 
@@ -106,7 +106,16 @@ class SessionInfo:
     refreshes: int
 
 
-class FolioAuth:
+@attrs.frozen
+class Tokens:
+    """A gateway session: cookie mode (access and refresh tokens) or legacy (one token); never shown."""
+
+    mode: str
+    access: str = attrs.field(repr=False)
+    refresh: str | None = attrs.field(default=None, repr=False)
+
+
+class FolioAuth(SessionAuth):
     """Okapi gateway credentials for one client (thread-safe).
 
     Logs in with ``/authn/login-with-expiry`` (cookies), refreshes with ``/authn/refresh``
@@ -116,48 +125,33 @@ class FolioAuth:
 
     def __init__(self, tenant: str, username: str, password: Secret, *, renew_margin: float = 30.0,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__(renew_margin=renew_margin, clock=clock)
         self.tenant = tenant
         self._username = username
         self._password = password
-        self._expiry = Expiry(margin=renew_margin, clock=clock)
-        self._lock = threading.RLock()
-        self._mode: str | None = None  # "cookie" or "legacy"
-        self._access: str | None = None
-        self._refresh: str | None = None
-        self.logins = 0
-        self.refreshes = 0
 
     def __repr__(self) -> str:
-        return f"<FolioAuth tenant={self.tenant} mode={self._mode}>"
+        return f"<FolioAuth tenant={self.tenant} mode={self.mode}>"
+
+    @property
+    def mode(self) -> str | None:
+        """``"cookie"`` or ``"legacy"`` once logged in."""
+        tokens = self._credentials
+        return tokens.mode if tokens is not None else None
 
     @property
     def session(self) -> SessionInfo:
-        return SessionInfo(mode=self._mode, expires_at=self._expiry.at, logins=self.logins, refreshes=self.refreshes)
+        base = super().session
+        return SessionInfo(mode=self.mode, expires_at=base.expires_at, logins=base.logins, refreshes=base.renewals)
 
-    # -- the Auth protocol -------------------------------------------------------------------
-    def apply(self, call: Call) -> Call:
+    # -- the wire ------------------------------------------------------------------------------
+    def apply(self, call: Call, credentials: Tokens | None) -> Call:
         headers = {**call.headers, "X-Okapi-Tenant": self.tenant}
-        if self._mode == "legacy":
-            headers["X-Okapi-Token"] = self._access or ""
+        if credentials is not None and credentials.mode == "legacy":
+            headers["X-Okapi-Token"] = credentials.access
         else:
-            headers["Cookie"] = f"{ACCESS_COOKIE}={self._access}"
+            headers["Cookie"] = f"{ACCESS_COOKIE}={credentials.access if credentials else ''}"
         return attrs.evolve(call, headers=headers)
-
-    def ensure(self, transport: Transport) -> None:
-        with self._lock:
-            if self._access is None:
-                self.login(transport)
-            elif self._expiry.due():
-                self._refresh_or_login(transport)
-
-    def is_rejection(self, response: requests.Response) -> bool:
-        return response.status_code == 401
-
-    def recover(self, transport: Transport, rejected: Call) -> None:
-        with self._lock:
-            sent = rejected.headers.get("X-Okapi-Token") or rejected.headers.get("Cookie", "").partition("=")[2]
-            if sent == self._access:  # nobody renewed it meanwhile
-                self._refresh_or_login(transport)
 
     def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:
         if call.action not in ("login-with-expiry", "refresh", "login"):
@@ -166,61 +160,47 @@ class FolioAuth:
         token = response.headers.get("x-okapi-token")
         return [*found, token] if token else found
 
-    # -- the flows ----------------------------------------------------------------------------
-    def login(self, transport: Transport) -> None:
-        """Log in (again): login-with-expiry, or legacy login where that is missing."""
-        with self._lock:
-            body = {"username": self._username, "password": self._password.reveal()}
-            # Logging in again reads and writes no patron data, so the transport may repeat it.
-            response = self._post(transport, "/authn/login-with-expiry", "login-with-expiry", json=body,
-                                  idempotent=True)
-            if response.status_code == 404:
-                response = self._post(transport, "/authn/login", "login", json=body, idempotent=True)
-                _refuse_unless_ok(response, "login")
-                self._store_legacy(response)
-            else:
-                self._store_cookies(response, "login-with-expiry")
-            self.logins += 1
+    # -- the flows -----------------------------------------------------------------------------
+    def _login(self, transport: Transport) -> Grant:
+        """login-with-expiry, or the legacy login where that is missing.
 
-    def refresh(self, transport: Transport) -> None:
+        Logging in again reads and writes no patron data, so the transport may repeat it. The
+        password is revealed only inside the call, whose repr is masked.
+        """
+        response = transport.send(self._call("/authn/login-with-expiry", "login-with-expiry", idempotent=True,
+                                             json={"username": self._username, "password": self._password.reveal()}))
+        if response.status_code != 404:
+            return self._cookie_grant(response, "login-with-expiry", previous_refresh=None)
+        response = transport.send(self._call("/authn/login", "login", idempotent=True,
+                                             json={"username": self._username, "password": self._password.reveal()}))
+        _refuse_unless_ok(response, "login")
+        token = response.headers.get("x-okapi-token")
+        if not token:
+            raise AuthError("login answered without an x-okapi-token header", vendor=VENDOR, action="login")
+        return Grant(Tokens(mode="legacy", access=token))
+
+    def _renew(self, transport: Transport, credentials: Tokens) -> Grant:
         """A new access token from the refresh token (no password sent)."""
-        with self._lock:
-            if self._mode != "cookie" or not self._refresh:
-                raise AuthError("no refresh token; log in again", vendor=VENDOR, action="refresh")
-            response = self._post(transport, "/authn/refresh", "refresh",
-                                  headers={"Cookie": f"{REFRESH_COOKIE}={self._refresh}"})
-            self._store_cookies(response, "refresh")
-            self.refreshes += 1
+        if credentials.mode != "cookie" or not credentials.refresh:
+            raise AuthError("no refresh token; log in again", vendor=VENDOR, action="refresh")
+        response = transport.send(self._call("/authn/refresh", "refresh",
+                                             headers={"Cookie": f"{REFRESH_COOKIE}={credentials.refresh}"}))
+        return self._cookie_grant(response, "refresh", previous_refresh=credentials.refresh)
 
-    def _refresh_or_login(self, transport: Transport) -> None:
-        try:
-            self.refresh(transport)
-        except AuthError:
-            self._access = None
-            self.login(transport)
-
-    def _post(self, transport: Transport, path: str, action: str, **kwargs: Any) -> requests.Response:
+    def _call(self, path: str, action: str, **kwargs: Any) -> Call:
         headers = {"X-Okapi-Tenant": self.tenant, **kwargs.pop("headers", {})}
-        return transport.send(Call(method="POST", path=path, action=action, authenticated=False,
-                                   headers=headers, **kwargs))
+        return Call(method="POST", path=path, action=action, authenticated=False, headers=headers, **kwargs)
 
-    def _store_cookies(self, response: requests.Response, action: str) -> None:
+    def _cookie_grant(self, response: requests.Response, action: str, *, previous_refresh: str | None) -> Grant:
         _refuse_unless_ok(response, action)
         answer = decode(response, action=action)
         cookies = _cookies(response)
         if not cookies.get(ACCESS_COOKIE):
             raise AuthError(f"{action} answered without a {ACCESS_COOKIE} cookie", vendor=VENDOR, action=action)
-        self._mode = "cookie"
-        self._access = cookies[ACCESS_COOKIE]
-        self._refresh = cookies.get(REFRESH_COOKIE) or self._refresh
-        self._expiry.granted(_epoch(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None))
-
-    def _store_legacy(self, response: requests.Response) -> None:
-        token = response.headers.get("x-okapi-token")
-        if not token:
-            raise AuthError("login answered without an x-okapi-token header", vendor=VENDOR, action="login")
-        self._mode, self._access, self._refresh = "legacy", token, None
-        self._expiry.granted(None)
+        tokens = Tokens(mode="cookie", access=cookies[ACCESS_COOKIE],
+                        refresh=cookies.get(REFRESH_COOKIE) or previous_refresh)
+        expires = parse_instant(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None)
+        return Grant(tokens, expires.timestamp() if expires else None)
 
 
 def _refuse_unless_ok(response: requests.Response, action: str) -> None:
@@ -243,15 +223,6 @@ def _cookies(response: requests.Response) -> dict[str, str]:
     for header in response.raw.headers.getlist("Set-Cookie") if response.raw is not None else []:
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
-
-
-def _epoch(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 # -- the edge apikey ------------------------------------------------------------------------------
@@ -288,16 +259,23 @@ class EdgeAuth:
     def __repr__(self) -> str:
         return "<EdgeAuth apikey=***>"
 
-    def apply(self, call: Call) -> Call:
-        return attrs.evolve(call, params={**(call.params or {}), "apikey": self._apikey.reveal()})
+    def current(self, call: Call | None = None) -> Secret:
+        return self._apikey
 
-    def ensure(self, transport: Transport) -> None:
+    def ensure(self, transport: Transport, call: Call | None = None) -> Secret:
         """Nothing to acquire: the apikey is the credential."""
+        return self._apikey
+
+    def apply(self, call: Call, credentials: Secret) -> Call:
+        return attrs.evolve(call, params={**(call.params or {}), "apikey": credentials.reveal()})
+
+    def sign(self, request: requests.PreparedRequest) -> None:
+        """Edge requests are not signed."""
 
     def is_rejection(self, response: requests.Response) -> bool:
         return False  # a refused apikey cannot be renewed; decode() raises AuthError
 
-    def recover(self, transport: Transport, rejected: Call) -> None:
+    def recover(self, transport: Transport, call: Call, rejected: Secret) -> None:
         """Never called: see is_rejection."""
 
     def secrets_in(self, call: Call, response: requests.Response) -> Iterable[str]:

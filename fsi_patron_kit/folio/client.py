@@ -47,8 +47,6 @@ class Client(TokenClient):
     """
 
     vendor = "folio"
-    profile_settings = {"tenant": str, "username": str, "renew_margin": float}
-    profile_secrets = ("password",)
 
     def __init__(
         self,
@@ -64,18 +62,12 @@ class Client(TokenClient):
                                      Secret.of(password, field="password"), renew_margin=renew_margin)
         self._open(url, self._auth, _wire.describe, transport)
 
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
-        folio = sandbox.folio
-        return {"url": folio.gateway_url, "tenant": folio.tenant, "username": folio.credentials.username,
-                "password": folio.credentials.password}
-
     def __repr__(self) -> str:
         return f"<folio.Client {self._transport.base_url} tenant={self._auth.tenant}>"
 
     def refresh(self) -> _wire.SessionInfo:
         """Refresh the access token now (otherwise done shortly before it expires)."""
-        self._auth.refresh(self._transport)
+        self._auth.renew(self._transport)
         return self.session
 
     # -- staging patrons --------------------------------------------------------------------------

@@ -42,19 +42,12 @@ class EdgeClient(BaseClient):
     """
 
     vendor = "folio-edge"
-    profile_settings = {"caller": str}
-    profile_secrets = ("apikey",)
 
     def __init__(self, *, url: str, apikey: str | Secret, caller: str, **transport: Unpack[TransportOptions]) -> None:
         key = Secret.of(apikey, field="apikey")
         self.identity = _wire.read_apikey(key)
         self.caller = check_text("caller", caller)
         self._open(url, _wire.EdgeAuth(key), _wire.describe, transport)
-
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
-        folio = sandbox.folio
-        return {"url": folio.edge_url, "apikey": folio.edge_apikey, "caller": folio.caller_id}
 
     def __repr__(self) -> str:
         return f"<folio.EdgeClient {self._transport.base_url} tenant={self.identity.tenant}>"

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import attrs
 import requests
 
-from .._expiry import Expiry
 from .._http import Call, Transport, error_for_status, parse_retry_after
 from .._redact import redact_url, register_secret
+from .._session import Grant, SessionAuth
+from .._time import parse_instant
 from ..config import Secret
 from ..errors import (
     APIError,
@@ -30,7 +29,6 @@ from ..errors import (
     ConflictError,
     NotFoundError,
     RateLimitError,
-    TransportError,
 )
 
 VENDOR = "fsi"
@@ -130,67 +128,40 @@ def parse_expire(value: Any, *, now: float) -> float | None:
     match = _ASPNET_DATE.search(text)
     if match:
         return int(match.group(1)) / 1000
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.timestamp() if when.tzinfo else when.astimezone().timestamp()
+    when = parse_instant(text, naive=None)  # FSI's servers send their local time without an offset
+    return when.timestamp() if when else None
 
 
 @attrs.frozen
-class SessionInfo:
-    """What a notebook may see of the session: never the tokens themselves."""
+class Tokens:
+    """An FSI session: the token and the renew token, never shown (not even in tracebacks)."""
 
-    expires_at: datetime | None
-    logins: int
-    renewals: int
+    token: str = attrs.field(repr=False)
+    renewtoken: str | None = attrs.field(repr=False)
 
 
-class FsiAuth:
-    """The FSI token life cycle, shared by every call of one client (thread-safe)."""
+class FsiAuth(SessionAuth):
+    """FSI's session: getcode -> gettoken, renewtoken ahead of expiry; the token rides in the body."""
+
+    #: a one-time code cannot be sent twice, so a login that fails on the network starts over
+    restart_login = True
 
     def __init__(self, apikey: Secret, apisecret: Secret, *, encoding: Callable[[dict], dict],
                  renew_margin: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(renew_margin=renew_margin, clock=clock)
         self._apikey = apikey
         self._apisecret = apisecret
         self._encode = encoding
-        self._clock = clock
-        self._expiry = Expiry(margin=renew_margin, clock=clock)
-        self._lock = threading.RLock()
-        self._token: str | None = None
-        self._renewtoken: str | None = None
-        self.logins = 0
-        self.renewals = 0
 
-    def __repr__(self) -> str:
-        return f"<FsiAuth logged_in={self._token is not None}>"
-
-    @property
-    def session(self) -> SessionInfo:
-        return SessionInfo(expires_at=self._expiry.at, logins=self.logins, renewals=self.renewals)
-
-    # -- the Auth protocol -------------------------------------------------------------------
-    def apply(self, call: Call) -> Call:
+    # -- the wire ------------------------------------------------------------------------------
+    def apply(self, call: Call, credentials: Tokens | None) -> Call:
         payload = dict(call.json if call.json is not None else call.data or {})
-        payload["token"] = self._token
+        payload["token"] = credentials.token if credentials is not None else None
         return attrs.evolve(call, **self._encode(payload))
-
-    def ensure(self, transport: Transport) -> None:
-        with self._lock:
-            if self._token is None:
-                self.login(transport)
-            elif self._expiry.due():
-                self._renew_or_login(transport)
 
     def is_rejection(self, response: requests.Response) -> bool:
         message = failure_of(answer_of(response))
         return message is not None and bool(TOKEN_REJECTED.search(message))
-
-    def recover(self, transport: Transport, rejected: Call) -> None:
-        with self._lock:
-            sent = (rejected.json or rejected.data or {}).get("token")
-            if sent == self._token:  # nobody renewed it meanwhile
-                self._renew_or_login(transport)
 
     def secrets_in(self, call: Call, response: requests.Response) -> list[str]:
         if call.action not in ("getcode", "gettoken", "renewtoken"):
@@ -202,62 +173,39 @@ class FsiAuth:
             return [str(answer[k]) for k in ("code", "token", "renewtoken") if answer.get(k)]
         return []
 
-    # -- the flow itself ------------------------------------------------------------------------
-    def login(self, transport: Transport) -> None:
-        """getcode with the API key, then gettoken with the code and the API secret.
+    # -- the flows -----------------------------------------------------------------------------
+    def _login(self, transport: Transport) -> Grant:
+        """getcode with the API key, then gettoken with the code and the API secret."""
+        code = self._code(transport)
+        return self._grant_of(self._post(transport, "gettoken", {"code": code, "apisecret": self._apisecret}),
+                              "gettoken")
 
-        A one-time code cannot be sent twice, so on a network failure the whole flow starts
-        again with a new code; it reads and writes no patron data, so that is always safe.
-        """
-        with self._lock:
-            for attempt in range(1, transport.retry.attempts + 1):
-                try:
-                    return self._login_once(transport)
-                except TransportError:
-                    if attempt == transport.retry.attempts:
-                        raise
-                    time.sleep(transport.retry.delay(attempt))
+    def _code(self, transport: Transport) -> Secret:
+        answer = self._post(transport, "getcode", {"apikey": self._apikey})
+        code = answer.get("code") if isinstance(answer, dict) else answer
+        if not isinstance(code, str) or not code:
+            raise APIError("getcode answered without a code", vendor=VENDOR, action="getcode")
+        return Secret(code, pin=False)
 
-    def _login_once(self, transport: Transport) -> None:
-        with self._lock:
-            answer = self._post(transport, "getcode", {"apikey": self._apikey.reveal()})
-            code = answer.get("code") if isinstance(answer, dict) else answer
-            if not isinstance(code, str) or not code:
-                raise APIError("getcode answered without a code", vendor=VENDOR, action="getcode")
-            register_secret(code)
-            self._store(self._post(transport, "gettoken", {"code": code, "apisecret": self._apisecret.reveal()}), "gettoken")
-            self.logins += 1
-
-    def renew(self, transport: Transport) -> None:
+    def _renew(self, transport: Transport, credentials: Tokens) -> Grant:
         """renewtoken: a fresh token without a new login."""
-        with self._lock:
-            if self._token is None or self._renewtoken is None:
-                raise AuthError("no session to renew; log in first", vendor=VENDOR, action="renewtoken")
-            answer = self._post(
-                transport,
-                "renewtoken",
-                {"token": self._token, "apisecret": self._apisecret.reveal(), "renewtoken": self._renewtoken},
-            )
-            self._store(answer, "renewtoken")
-            self.renewals += 1
+        if credentials.renewtoken is None:
+            raise AuthError("this session has no renew token", vendor=VENDOR, action="renewtoken")
+        answer = self._post(transport, "renewtoken", {"token": Secret(credentials.token, pin=False),
+                                                      "apisecret": self._apisecret,
+                                                      "renewtoken": Secret(credentials.renewtoken, pin=False)})
+        return self._grant_of(answer, "renewtoken")
 
-    def _renew_or_login(self, transport: Transport) -> None:
-        try:
-            self.renew(transport)
-        except (AuthError, TransportError):
-            self._token = None
-            self.login(transport)
-
-    def _store(self, answer: Any, action: str) -> None:
+    def _grant_of(self, answer: Any, action: str) -> Grant:
         if not isinstance(answer, dict) or not answer.get("token"):
             raise APIError(f"{action} answered without a token", vendor=VENDOR, action=action)
         for key in ("token", "renewtoken"):
             register_secret(answer.get(key))
-        self._token = str(answer["token"])
-        self._renewtoken = str(answer.get("renewtoken") or "") or None
-        self._expiry.granted(parse_expire(answer.get("expire"), now=self._clock()))
+        tokens = Tokens(token=str(answer["token"]), renewtoken=str(answer.get("renewtoken") or "") or None)
+        return Grant(tokens, parse_expire(answer.get("expire"), now=self._clock()))
 
-    def _post(self, transport: Transport, action: str, fields: dict[str, Any]) -> Any:
+    def _post(self, transport: Transport, action: str, fields: dict[str, Secret]) -> Any:
+        """An unauthenticated action whose fields are secrets, revealed only inside the call."""
         call = Call(method="POST", path=PATH, action=action, authenticated=False,
-                    **self._encode({"action": action, **fields}))
+                    **self._encode({"action": action, **{k: v.reveal() for k, v in fields.items()}}))
         return decode(transport.send(call), action=action)

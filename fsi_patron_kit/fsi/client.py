@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .._client import TokenClient, TransportOptions
 from .._http import Call
 from .._redact import MASK
+from .._session import SessionInfo
 from ..config import Secret
 from ..errors import (
     APIError,
@@ -82,8 +83,6 @@ class Client(TokenClient):
     """
 
     vendor = "fsi"
-    profile_settings = {"encoding": str, "renew_margin": float}
-    profile_secrets = ("apikey", "apisecret")
 
     def __init__(
         self,
@@ -106,16 +105,11 @@ class Client(TokenClient):
         )
         self._open(url, self._auth, _wire.describe, transport)
 
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any) -> dict[str, Any]:
-        return {"url": sandbox.fsi.url, "apikey": sandbox.fsi.credentials.apikey,
-                "apisecret": sandbox.fsi.credentials.apisecret}
-
     def __repr__(self) -> str:
         return f"<fsi.Client {self._transport.base_url} encoding={self.encoding}>"
 
     # -- authentication (login() and session come from TokenClient) -----------------------
-    def renew(self) -> _wire.SessionInfo:
+    def renew(self) -> SessionInfo:
         """renewtoken now (otherwise done shortly before the token expires)."""
         self._auth.renew(self._transport)
         return self.session

@@ -6,47 +6,64 @@ Notebooks, tests, benchmarks and a newcomer's first run use these instead of a r
         creds = sandbox.fsi.credentials
         client = fsi.Client(url=sandbox.fsi.url, apikey=creds.apikey, apisecret=creds.apisecret)
 
-or, in a notebook, ``connect("fsi", profile="sandbox")`` which starts a shared sandbox once per
-process. ``patron-kit sandbox`` serves the same thing from a terminal. ``sandbox.folio`` is
-FOLIO: an Okapi gateway (``gateway_url``) and edge-patron (``edge_url``).
+or, in a notebook, ``connect("fsi")``, which starts that vendor's shared emulator once per
+process. ``patron-kit sandbox`` serves the same thing from a terminal. Which emulators exist is
+the vendor registry's business: every registered vendor with an emulator is part of a sandbox.
 """
 
 from __future__ import annotations
 
-import atexit
-import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from .. import _registry
 from ._server import Counters, Knobs
-from .folio import ACCESS_TOKEN_LIFETIME, FolioEmulator
+from .folio import FolioEmulator
 from .fsi import FsiEmulator
 
 __all__ = ["Sandbox", "Knobs", "Counters", "FsiEmulator", "FolioEmulator", "shared"]
 
 
 class Sandbox:
-    """Every emulator, started together; a context manager."""
+    """Emulators of every registered vendor (or of ``only`` these), started together.
 
-    def __init__(self, *, patrons: int = 1500, seed: int = 2024, latency: float = 0.0,
-                 folio_users: int = 300) -> None:
-        self.fsi = FsiEmulator(patrons=patrons, seed=seed, knobs=Knobs(latency=latency))
-        self.folio = FolioEmulator(users=folio_users, seed=seed,
-                                   knobs=Knobs(latency=latency, token_lifetime=ACCESS_TOKEN_LIFETIME))
-        self._running = False
+    ``sizes`` says how many patrons a vendor's emulator seeds (``{"fsi": 200}``); each vendor
+    has its own default. ``sandbox.fsi``, ``sandbox.folio`` ... are the emulators.
+    """
+
+    def __init__(self, *, seed: int = 2024, latency: float = 0.0, sizes: Mapping[str, int] | None = None,
+                 only: Iterable[str] | None = None, emulators: Mapping[str, Any] | None = None) -> None:
+        specs = {name: spec for name, spec in _registry.vendors().items() if spec.emulator is not None}
+        chosen = list(only) if only is not None else list(specs)
+        unknown = sorted(set(chosen) - set(specs) | set(sizes or {}) - set(specs))
+        if unknown:
+            raise ValueError(f"no emulator for {', '.join(unknown)}; known: {', '.join(specs)}")
+        self._emulators: dict[str, Any] = dict(emulators) if emulators is not None else {
+            name: specs[name].make_emulator(size=(sizes or {}).get(name), seed=seed, latency=latency)
+            for name in chosen
+        }
+        self._running = emulators is not None
 
     @property
-    def emulators(self) -> dict[str, FsiEmulator | FolioEmulator]:
-        return {"fsi": self.fsi, "folio": self.folio}
+    def emulators(self) -> dict[str, Any]:
+        return dict(self._emulators)
+
+    def __getattr__(self, name: str) -> Any:
+        emulators = self.__dict__.get("_emulators", {})
+        if name in emulators:
+            return emulators[name]
+        raise AttributeError(name)
 
     def start(self) -> Sandbox:
         if not self._running:
-            for emulator in self.emulators.values():
+            for emulator in self._emulators.values():
                 emulator.start()
             self._running = True
         return self
 
     def stop(self) -> None:
         if self._running:
-            for emulator in self.emulators.values():
+            for emulator in self._emulators.values():
                 emulator.stop()
             self._running = False
 
@@ -58,19 +75,14 @@ class Sandbox:
 
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
-        urls = ", ".join(f"{name}={e.url}" for name, e in self.emulators.items()) if self._running else ""
+        urls = ", ".join(f"{name}={e.url}" for name, e in self._emulators.items()) if self._running else ""
         return f"<Sandbox {state} {urls}>".replace(" >", ">")
 
 
-_shared: Sandbox | None = None
-_shared_lock = threading.Lock()
-
-
 def shared() -> Sandbox:
-    """The process-wide sandbox behind the ``sandbox`` profile, started on first use."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = Sandbox().start()
-            atexit.register(_shared.stop)
-        return _shared
+    """The process-wide emulators behind the ``sandbox`` profile, started on first use.
+
+    The same emulators ``connect(vendor)`` talks to, so a notebook can look at what its client did.
+    """
+    names = [name for name, spec in _registry.vendors().items() if spec.emulator is not None]
+    return Sandbox(emulators={name: _registry.shared_emulator(name) for name in names})

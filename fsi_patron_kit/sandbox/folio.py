@@ -310,13 +310,17 @@ class FolioEmulator:
         return self
 
     def stop(self) -> None:
-        """Stop both servers side by side: each takes up to its poll interval to notice."""
-        stoppers = [threading.Thread(target=server.stop) for server in self._servers.values()]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
+        """Stop both servers (one after the other: no new thread, so this works at interpreter exit)."""
+        for server in self._servers.values():
+            server.stop()
         self._servers.clear()
+
+    def banner(self) -> list[tuple[str, str]]:
+        """What ``patron-kit sandbox`` prints: where to connect (sandbox credentials, not secrets)."""
+        return [("gateway url", self.gateway_url), ("tenant", self.tenant),
+                ("username", self.credentials.username), ("password", self.credentials.password),
+                ("edge url", self.edge_url), ("edge apikey", self.edge_apikey), ("edge caller", self.caller_id),
+                ("users", str(len(self._data.users)))]
 
     @property
     def gateway_url(self) -> str:
@@ -1016,3 +1020,8 @@ def _zulu(seconds: float) -> str:
 
 def _b64url(claims: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def for_sandbox(*, size: int | None, seed: int, latency: float) -> FolioEmulator:
+    """The FOLIO emulator as the sandbox starts it: ``size`` users, well-behaved but for ``latency``."""
+    return FolioEmulator(users=size or 300, seed=seed, knobs=Knobs(latency=latency, token_lifetime=ACCESS_TOKEN_LIFETIME))

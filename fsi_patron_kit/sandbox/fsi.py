@@ -101,6 +101,11 @@ class FsiEmulator:
     def endpoint(self) -> str:
         return self.url + PATH
 
+    def banner(self) -> list[tuple[str, str]]:
+        """What ``patron-kit sandbox`` prints: where to connect (sandbox credentials, not secrets)."""
+        return [("url", self.url), ("endpoint", self.endpoint), ("apikey", self.credentials.apikey),
+                ("apisecret", self.credentials.apisecret), ("patrons", str(len(self._records)))]
+
     def records(self) -> list[dict[str, Any]]:
         """A copy of every stored patron record, for tests and notebooks to compare with."""
         with self._lock:
@@ -330,3 +335,8 @@ def _fault_response(exception_type: str, message: str = "There was an error proc
     body = {"Message": message, "StackTrace": "", "ExceptionType": exception_type}
     return Response(json.dumps(body), status=500, mimetype="application/json",
                     headers={"jsonerror": "true"})
+
+
+def for_sandbox(*, size: int | None, seed: int, latency: float) -> FsiEmulator:
+    """The FSI emulator as the sandbox starts it: ``size`` patrons, well-behaved but for ``latency``."""
+    return FsiEmulator(patrons=size or 1500, seed=seed, knobs=Knobs(latency=latency))
