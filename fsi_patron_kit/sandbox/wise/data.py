@@ -151,6 +151,12 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def _years(born: date, today: date) -> int:
+    """A generated patron's age, counted so that it is the same whatever day the data are made for
+    (the same seed then gives the same patrons, cards and situations on every day)."""
+    return (today - born).days // 366
+
+
 def system_id(rng: random.Random) -> str:
     """A patronSystemId: 32 lower-case hex digits."""
     return f"{rng.getrandbits(128):032x}"
@@ -234,7 +240,7 @@ def _letters(rng: random.Random) -> str:
 
 
 def _membership(library_id: str, born: date, rng: random.Random, today: date) -> dict[str, Any]:
-    age = age_on(born, today)
+    age = _years(born, today)
     fitting = [s for s in SUBSCRIPTIONS[library_id] if s["ages"][0] <= age <= s["ages"][1]] or \
         SUBSCRIPTIONS[library_id][:1]
     subscription = rng.choice(fitting)
@@ -253,10 +259,10 @@ def _showcase(patrons: list[dict[str, Any]], today: date) -> dict[str, dict[str,
     """
     situations = {"member": ("I018", 6), "lapsed": ("I018", 8), "ending": ("I304", 0), "active": ("I304", 9)}
     chosen: dict[str, dict[str, Any]] = {}
-    adults = [p for p in patrons if age_on(p["dateOfBirth"], today) >= 27]
+    adults = [p for p in patrons if _years(p["dateOfBirth"], today) >= 27]
     for (name, (library_id, months)), patron in zip(situations.items(), adults, strict=False):
         born = patron["dateOfBirth"]
-        adult = next(s for s in SUBSCRIPTIONS[library_id] if s["ages"][0] <= age_on(born, today) <= s["ages"][1])
+        adult = next(s for s in SUBSCRIPTIONS[library_id] if s["ages"][0] <= _years(born, today) <= s["ages"][1])
         home = next(iter(LIBRARIES[library_id]["branches"]))
         town, zip_prefix = LIBRARIES[library_id]["branches"][home]
         patron.update(homeLibrary=library_id, homeBranch=home, blocks={},
