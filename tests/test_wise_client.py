@@ -422,3 +422,16 @@ def test_connect_reaches_the_sandbox():
     client = pk.connect("wise")
     assert "wise" in pk.vendors()
     assert len(client.required_fields(library_id="I018")) == 16
+
+
+def test_the_payment_account_keeps_its_own_session_and_recovers_it(wise_client, wise_emulator):
+    baskets = [wise_client.subscribe(library_id="I304", subscription_id=320, applicant=Applicant(**{
+        **NEW, "home_branch": "3041", "username": f"basket.{n}"})).payment_id for n in range(2)]
+    wise_client.lookup_cards(library_id="I304", search="2X9", page_size=100)  # the staff session, for contrast
+    wise_client.pay(payment_id=baskets[0])
+    wise_emulator.expire_tokens()
+    wise_client.pay(payment_id=baskets[1], status="CANCELLED")
+    assert [(e.action, e.status) for e in wise_client.history][2:] == [
+        ("login", 200), ("lookup-cards", 200), ("payment-login", 200), ("pay", 200), ("pay", 401),
+        ("payment-login", 200), ("pay", 200)]
+    assert wise_client.session.logins == 1  # the staff session was not touched

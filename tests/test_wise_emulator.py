@@ -199,3 +199,80 @@ def test_factory_and_banner():
         lines = dict(emulator.banner())
         assert lines["Wise"] == emulator.url and emulator.url.endswith("/restapi")
         assert "I304 Bibliotheek Drenthe (VWIZBET off)" in lines["libraries"]
+
+
+# -- the server's own checks (the client refuses these before sending, so they are spoken to here) --
+def post(wise: WiseEmulator, path: str, body, at: datetime = EVENING, **headers: str) -> requests.Response:
+    return requests.post(wise.url + path, json=body, headers={"WISE_KEY": key_for(wise, at), **headers}, timeout=5)
+
+
+SUBSCRIPTION = {"lastName": "Testuser", "dateOfBirth": "1980-01-01", "gender": "MALE", "homeBranch": "9042",
+                "addresses": [{"street": "Machlaan", "houseNumber": "5", "zipCode": "8102 TK", "city": "Raalte",
+                               "type": "H"}],
+                "emailAddress": "t@example.org", "username": "t.tester", "password": "x-123456",
+                "futureSubscriptionId": 45, "acceptedTermsAndAgreement": "true"}
+
+
+def test_subscribe_lists_every_problem_with_field_and_code(wise):
+    body = {**SUBSCRIPTION, "gender": "OTHER", "dateOfBirth": "01-01-1980", "emailAddress": "t@",
+            "addresses": [{"street": "", "houseNumber": "5b", "zipCode": "8102 TK", "city": "Raalte", "type": "P"}],
+            "identificationNumber": {"identificationType": "BSN", "identificationNumber": "123"},
+            "acceptedTermsAndAgreement": "false", "futureSubscriptionId": ""}
+    answer = post(wise, "/library/I018/patron", body)
+    assert answer.status_code == 400
+    found = {(e["field"], e["code"]) for e in answer.json()["validationErrors"]}
+    assert found == {("dateOfBirth", "INVALID_FORMAT"), ("addresses[0].street", "REQUIRED"),
+                     ("addresses[0].houseNumber", "INVALID_FORMAT"), ("emailAddress", "INVALID_FORMAT"),
+                     ("gender", "INVALID_VALUE"), ("addresses[0].type", "INVALID_VALUE"),
+                     ("identificationNumber.identificationType", "INVALID_VALUE"),
+                     ("acceptedTermsAndAgreement", "REQUIRED"), ("futureSubscriptionId", "REQUIRED")}
+    assert answer.json()["lastName"] == "Testuser"  # the DTO is echoed with its problems
+    ok = post(wise, "/library/I018/patron", SUBSCRIPTION)
+    assert ok.status_code == 200 and ok.json()["subscriptionStatus"] == "INVOICE"
+
+
+def test_resubscribe_needs_the_patron_system_id_in_the_body(wise):
+    ending = wise.showcase["ending"]
+    token = post(wise, "/patron/authentication/", {"username": ending["username"], "password": ending["password"]}
+                 ).json()["token"]
+    body = {**SUBSCRIPTION, "homeBranch": "3041", "phoneNumber": "0612345678", "subscriptionId": 320,
+            "username": ending["username"], "addresses": [{**SUBSCRIPTION["addresses"][0], "zipCode": "9761 AB"}]}
+    body.pop("futureSubscriptionId")
+    path = f"/library/I304/patron/{ending['patron_system_id']}"
+    refused = requests.put(wise.url + path, json=body, headers={"WISE_KEY": key_for(wise, EVENING),
+                                                                "Authorization": token}, timeout=5)
+    assert [(e["field"], e["code"]) for e in refused.json()["validationErrors"]] == [("patronSystemId", "REQUIRED")]
+    accepted = requests.put(wise.url + path, json={**body, "patronSystemId": ending["patron_system_id"]},
+                            headers={"WISE_KEY": key_for(wise, EVENING), "Authorization": token}, timeout=5)
+    assert accepted.status_code == 200 and accepted.json()["subscriptionStatus"] == "BASKET"
+
+
+def test_lists_need_a_date_and_the_duplicate_check_reads_the_query_too(wise):
+    token = login(wise, EVENING)
+    for query in ("", "?date=2026-3-1", "?date=yesterday"):
+        refused = get(wise, f"/patronmanagement/patron/library/I018/updatedpatron{query}", EVENING,
+                      Authorization=token)
+        assert refused.status_code == 400 and refused.json()["validationErrors"][0]["field"] == "date"
+    member = next(p for p in wise.patrons() if p["patronSystemId"] == wise.showcase["member"]["patron_system_id"])
+    by_query = requests.post(wise.url + "/patronmanagement/duplicate", params={
+        "searchValue": member["eid"], "searchType": "EID"}, headers={"WISE_KEY": key_for(wise, EVENING),
+                                                                     "Authorization": token}, timeout=5)
+    assert [p["patronSystemId"] for p in by_query.json()] == [member["patronSystemId"]]
+    wrong = post(wise, "/patronmanagement/duplicate", {"searchValue": "x", "searchType": "NAME"},
+                 Authorization=token)
+    assert [(e["field"], e["code"]) for e in wrong.json()["validationErrors"]] == [("searchType", "INVALID_VALUE")]
+
+
+def test_offers_list_every_problem(wise):
+    answer = get(wise, "/library/I018/subscription?branchId=3041&dateOfBirth=1980&gender=X&patronSystemId=nobody",
+                 EVENING)
+    assert answer.status_code == 400
+    assert [e["field"] for e in answer.json()["validationErrors"]] == ["branchId", "dateOfBirth", "gender",
+                                                                       "patronSystemId"]
+
+
+def test_patron_authentication_with_or_without_the_trailing_slash(wise):
+    member = wise.showcase["member"]
+    for path in ("/patron/authentication/", "/patron/authentication"):
+        answer = post(wise, path, {"username": member["username"], "password": member["password"]})
+        assert answer.status_code == 200 and answer.json()["patronSystemId"] == member["patron_system_id"]
