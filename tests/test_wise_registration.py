@@ -67,3 +67,15 @@ def test_a_known_patron_without_membership_there_is_resubscribed_in_another_libr
     assert done.method == "PUT" and done.paid is True
     memberships = {m["libraryId"] for m in record(wise_emulator, "member")["memberships"]}
     assert memberships == {"I018", "I304"}
+
+
+def test_a_dry_run_reads_and_logs_in_but_writes_nothing(wise_client, wise_emulator):
+    lapsed = record(wise_emulator, "lapsed")
+    person = applicant_from(lapsed, home_branch="3041", zip_code="9761 AB", city="Eelde")
+    preview = wise_client.register(library_id="I304", applicant=person, subscription_id=320, dry_run=True)
+    assert (preview.method, preview.url.rsplit("/", 1)[1]) == ("PUT", lapsed["patronSystemId"])
+    assert preview.body["password"] == "***" and preview.body["subscriptionId"] == 320
+    new = wise_client.register(library_id="I018", applicant=Applicant(**NEW), subscription_id=45, dry_run=True)
+    assert new.method == "POST" and new.body["futureSubscriptionId"] == 45
+    assert sum(wise_emulator.counters.writes.values()) == 0
+    assert wise_emulator.counters.actions["resubscribe"] == wise_emulator.counters.actions["subscribe_new"] == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -213,7 +214,7 @@ class Client(TokenClient):
         return None
 
     def register(self, *, library_id: str, applicant: Applicant, subscription_id: int | None = None,
-                 pay: bool = True) -> Registration:
+                 pay: bool = True, dry_run: bool = False) -> Registration | Preview:
         """The document's registration flow, each step in the returned transcript (and the history).
 
         1. the library's required fields, and the applicant checked against them;
@@ -223,10 +224,14 @@ class Client(TokenClient):
            only if the patron has no active subscription in the library or one ending this month;
         4. with VWIZBET the subscription is invoiced; otherwise it waits in the basket and, with
            ``pay=True``, is paid through the payment account.
+
+        With ``dry_run=True`` steps 1 to 3 run (they only read and log the applicant in) and the
+        subscribe or re-subscribe write is returned as a ``Preview`` instead of being sent.
         """
         check.path_part("library_id", library_id)
         check.applicant(applicant, today=self._auth.server_today())
         check.flag("pay", pay)
+        check.flag("dry_run", dry_run)
         steps: list[RegistrationStep] = []
 
         def note(step: str, request: str, outcome: str) -> None:
@@ -242,6 +247,10 @@ class Client(TokenClient):
         note("offers", f"GET /library/{library_id}/subscription",
              f"{len(offered)} offered; chose {chosen['subscriptionId']} ({chosen['cost']})")
         login = self._known_patron(applicant, library_id, note)
+        if dry_run:
+            write = self.subscribe if login is None else partial(self.resubscribe, login=login)
+            return write(library_id=library_id, applicant=applicant, subscription_id=int(chosen["subscriptionId"]),
+                         dry_run=True)
         if login is None:
             patron = self.subscribe(library_id=library_id, applicant=applicant,
                                     subscription_id=int(chosen["subscriptionId"]))

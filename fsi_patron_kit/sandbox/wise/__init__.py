@@ -15,7 +15,8 @@ Served under ``/restapi`` on 127.0.0.1, in Wise's wire format:
 * a token of the wrong kind, or a staff account without the permission (ACTOREN Read or Edit,
   PROXY_AUTH), is 403 ``Access is denied``; payment also needs the caller's IP on the safe list.
 
-See the area modules (auth, cards, registration, blocks, lists, external) for each endpoint,
+Tokens end with the server's day, not after ``knobs.token_lifetime``; the other knobs
+(latency, faults, 429s) apply as in every emulator. See the area modules (auth, cards, registration, blocks, lists, external) for each endpoint,
 ``wire`` for the answer shapes and ``data`` for the libraries, subscriptions, patrons and
 planted defects. ``counters.actions`` counts requests that reached a known endpoint;
 ``counters.writes`` counts each patron written, by patronSystemId.

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from datetime import time as daytime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -180,6 +180,3 @@ def in_library(patron: dict[str, Any], library_id: str) -> bool:
 def subscription(library_id: str, subscription_id: Any) -> dict[str, Any] | None:
     return next((s for s in SUBSCRIPTIONS.get(library_id, []) if str(s["id"]) == str(subscription_id)), None)
 
-
-def utc_iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
