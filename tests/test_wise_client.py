@@ -435,3 +435,14 @@ def test_the_payment_account_keeps_its_own_session_and_recovers_it(wise_client, 
         ("login", 200), ("lookup-cards", 200), ("payment-login", 200), ("pay", 200), ("pay", 401),
         ("payment-login", 200), ("pay", 200)]
     assert wise_client.session.logins == 1  # the staff session was not touched
+
+
+def test_an_expired_patron_token_is_raised_not_renewed(wise_client, wise_emulator):
+    """Only the patron's password renews their token; the client never re-logs a patron in by itself."""
+    member = wise_emulator.showcase["member"]
+    login = wise_client.authenticate_patron(username=member["username"], password=member["password"])
+    wise_emulator.expire_tokens()
+    with pytest.raises(AuthError) as expired:
+        wise_client.patron_information(patron_system_id=member["patron_system_id"], library_id="I018", login=login)
+    assert (expired.value.status, expired.value.message) == (401, "Token is expired or invalid")
+    assert [e.action for e in wise_client.history] == ["authenticate-patron", "patron-information"]

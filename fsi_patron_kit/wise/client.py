@@ -15,6 +15,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -94,6 +95,15 @@ class Client(TokenClient):
 
     def __repr__(self) -> str:
         return f"<wise.Client {self._transport.base_url} api_id={self._auth.application.api_id}>"
+
+    @property
+    def server_timezone(self) -> ZoneInfo:
+        """Where the server's day is counted: its tokens end at 23:59:59 there."""
+        return self._auth.zone
+
+    def server_today(self) -> date:
+        """Today on the server (memberships and the updated/deleted lists count in its days)."""
+        return self._auth.server_today()
 
     # -- cards and patrons ---------------------------------------------------------------------
     def validate_card(self, *, card_number: str, library_id: str) -> CardValidation:
