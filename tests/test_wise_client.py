@@ -446,3 +446,24 @@ def test_an_expired_patron_token_is_raised_not_renewed(wise_client, wise_emulato
         wise_client.patron_information(patron_system_id=member["patron_system_id"], library_id="I018", login=login)
     assert (expired.value.status, expired.value.message) == (401, "Token is expired or invalid")
     assert [e.action for e in wise_client.history] == ["authenticate-patron", "patron-information"]
+
+
+def test_a_profile_reads_settings_from_the_environment_and_secrets_never_from_the_file(
+        wise_emulator, monkeypatch, tmp_path):
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.drenthe]\nvendor = "wise"\napi_key = "literal-key"\n')
+    monkeypatch.setenv("PATRON_KIT_CONFIG", str(profiles))
+    with pytest.raises(ConfigError) as literal:
+        pk.connect(profile="drenthe")
+    assert literal.value.field == "profiles.drenthe.api_key"
+    profiles.write_text('[profiles.drenthe]\nvendor = "wise"\n')
+    app = wise_emulator.application
+    settings = {"URL": wise_emulator.url, "APPLICATION_NAME": app.application_name, "API_ID": app.api_id,
+                "USERNAME": wise_emulator.staff.username, "PAYMENT_USERNAME": wise_emulator.payment.username,
+                "SERVER_TIMEZONE": "Europe/Amsterdam", "API_KEY": app.api_key,
+                "PASSWORD": wise_emulator.staff.password, "PAYMENT_PASSWORD": wise_emulator.payment.password}
+    for name, value in settings.items():
+        monkeypatch.setenv(f"PATRON_KIT_DRENTHE_{name}", value)
+    with pk.connect(profile="drenthe") as client:
+        assert client.url == wise_emulator.url
+        assert len(client.lookup_cards(library_id="I304", search=wise_emulator.showcase["ending"]["card_number"])) == 1
