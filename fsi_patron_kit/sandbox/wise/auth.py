@@ -8,7 +8,7 @@ from werkzeug.wrappers import Request, Response
 
 from .routes import KEY, route, staff
 from .state import Store
-from .wire import invalid, json_body, json_response, library_or_404, problem, refuse
+from .wire import invalid, json_body, json_response, library_or_404, patron_or_404, problem, refuse
 
 BAD_LOGIN = "Invalid username or password"
 
@@ -58,10 +58,7 @@ def authenticate(store: Store, request: Request) -> Response:
 @route("/patron/<patron_system_id>/library/<library_id>/proxyauthentication", "POST", staff("PROXY_AUTH"))
 def proxy_authentication(store: Store, request: Request, patron_system_id: str, library_id: str) -> Response:
     """A patron token for a staff user allowed PROXY_AUTH, without the patron's password."""
-    library_or_404(request, library_id)
-    patron = store.patron_of_library(patron_system_id, library_id)
-    if patron is None:
-        refuse(request, 404, f"Patron {patron_system_id} not found in library {library_id}")
+    patron = patron_or_404(store, request, patron_system_id, library_id)
     return _logged_in(store, patron, library_id, store.active_membership(patron, library_id), proxy=True)
 
 

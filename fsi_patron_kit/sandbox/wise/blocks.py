@@ -14,9 +14,8 @@ from .wire import (
     invalid,
     json_body,
     json_response,
-    library_or_404,
+    patron_or_404,
     problem,
-    refuse,
 )
 
 PATH = "/patronmanagement/patron/<patron_system_id>/library/<library_id>/property/blocking"
@@ -24,13 +23,13 @@ PATH = "/patronmanagement/patron/<patron_system_id>/library/<library_id>/propert
 
 @route(PATH, "GET", staff("ACTOREN_READ"))
 def get_blocks(store: Store, request: Request, patron_system_id: str, library_id: str) -> Response:
-    return json_response(blocks_dto(_patron(store, request, patron_system_id, library_id), library_id))
+    return json_response(blocks_dto(patron_or_404(store, request, patron_system_id, library_id), library_id))
 
 
 @route(PATH, "PUT", staff("ACTOREN_READ"))
 def set_blocks(store: Store, request: Request, patron_system_id: str, library_id: str) -> Response:
     """The body is the whole blocking DTO: a flag left out is false, as the DTO's default."""
-    patron = _patron(store, request, patron_system_id, library_id)
+    patron = patron_or_404(store, request, patron_system_id, library_id)
     body = json_body(request)
     problems = [problem(flag, "INVALID_VALUE", f"{flag} must be true or false")
                 for flag in BLOCK_FLAGS if flag in body and not isinstance(body[flag], bool)]
@@ -45,10 +44,3 @@ def set_blocks(store: Store, request: Request, patron_system_id: str, library_id
     store.counters.write(patron_system_id)
     return json_response(blocks_dto(patron, library_id))
 
-
-def _patron(store: Store, request: Request, patron_system_id: str, library_id: str) -> dict[str, Any]:
-    library_or_404(request, library_id)
-    patron = store.patron_of_library(patron_system_id, library_id)
-    if patron is None:
-        refuse(request, 404, f"Patron {patron_system_id} not found in library {library_id}")
-    return patron

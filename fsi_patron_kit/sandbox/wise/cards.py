@@ -6,7 +6,7 @@ from werkzeug.wrappers import Request, Response
 
 from .routes import KEY, PATRON, route, staff
 from .state import Store
-from .wire import invalid, json_response, library_or_404, patron_dto, problem, refuse
+from .wire import invalid, json_response, library_or_404, patron_dto, patron_or_404, problem, refuse
 
 MAX_LIMIT = 100
 
@@ -44,10 +44,7 @@ def lookup_cards(store: Store, request: Request, library_id: str) -> Response:
 
 @route("/patron/<patron_system_id>/library/<library_id>/patroninformation", "GET", PATRON)
 def patron_information(store: Store, request: Request, patron_system_id: str, library_id: str) -> Response:
-    library_or_404(request, library_id)
-    patron = store.patron_of_library(patron_system_id, library_id)
-    if patron is None:
-        refuse(request, 404, f"Patron {patron_system_id} not found in library {library_id}")
+    patron = patron_or_404(store, request, patron_system_id, library_id)
     return json_response(patron_dto(patron, library_id, store.clock.today()))
 
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import abort
 from werkzeug.wrappers import Request, Response
 
 from .data import BRANCH_SURCHARGE, LIBRARIES, ZIP_ADJUSTMENT
-from .state import subscription
+from .state import Store, subscription
 
 BLOCK_FLAGS = ("addressBlock", "generalBlock", "onlineBlock", "customerAtTerminalBlock", "webPortalSelfServiceBlock",
                "collectionAgencyBlock", "patronCardBlock")
@@ -50,6 +50,15 @@ def library_or_404(request: Request, library_id: str) -> dict[str, Any]:
     if library is None:
         refuse(request, 404, f"Library {library_id} not found")
     return library
+
+
+def patron_or_404(store: Store, request: Request, patron_system_id: str, library_id: str) -> dict[str, Any]:
+    """The patron, known in the library (a member, once or now, or its home), else 404."""
+    library_or_404(request, library_id)
+    patron = store.patron_of_library(patron_system_id, library_id)
+    if patron is None:
+        refuse(request, 404, f"Patron {patron_system_id} not found in library {library_id}")
+    return patron
 
 
 def problem(field: str, code: str, message: str) -> dict[str, str]:
