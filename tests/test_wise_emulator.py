@@ -197,7 +197,7 @@ def test_factory_and_banner():
     assert len(emulator.patrons()) == 150
     with emulator:
         lines = dict(emulator.banner())
-        assert lines["Wise"] == emulator.url and emulator.url.endswith("/restapi")
+        assert lines["url"] == emulator.url and emulator.url.endswith("/restapi") and lines["patrons"] == "150"
         assert "I304 Bibliotheek Drenthe (VWIZBET off)" in lines["libraries"]
 
 

@@ -99,9 +99,10 @@ class WiseEmulator:
         app = self.application
         libraries = "; ".join(f"{lid} {lib['name']} (VWIZBET {'on' if lib['vwizbet'] else 'off'})"
                               for lid, lib in LIBRARIES.items())
-        return [("Wise", self.url), ("application name", app.application_name), ("API-ID", app.api_id),
-                ("API-KEY", app.api_key), ("staff login", f"{self.staff.username} / {self.staff.password}"),
-                ("payment login", f"{self.payment.username} / {self.payment.password}"), ("libraries", libraries)]
+        return [("url", self.url), ("application", app.application_name), ("api id", app.api_id),
+                ("api key", app.api_key), ("staff login", f"{self.staff.username} / {self.staff.password}"),
+                ("payment login", f"{self.payment.username} / {self.payment.password}"), ("libraries", libraries),
+                ("patrons", str(len(self.store.patrons)))]
 
     # -- for tests and notebooks ---------------------------------------------------------------
     def patrons(self) -> list[dict[str, Any]]:
