@@ -467,3 +467,16 @@ def test_a_profile_reads_settings_from_the_environment_and_secrets_never_from_th
     with pk.connect(profile="drenthe") as client:
         assert client.url == wise_emulator.url
         assert len(client.lookup_cards(library_id="I304", search=wise_emulator.showcase["ending"]["card_number"])) == 1
+
+
+def test_threads_meeting_the_end_of_day_share_one_new_login(wise_client, wise_emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    member = wise_emulator.showcase["member"]
+    wise_client.login()
+    wise_emulator.expire_tokens()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: wise_client.blocks(patron_system_id=member["patron_system_id"],
+                                                             library_id="I018"), range(8)))
+    assert all(a == Blocks() for a in answers)
+    assert wise_emulator.counters.actions["login"] == 2 and wise_client.session.logins == 2
