@@ -134,7 +134,8 @@ class Client(TokenClient):
         secret = Secret.of(password, field="password")
         path = "/patron/authentication/" if library_id is None else \
             f"/patron/authentication/library/{_part('library_id', library_id)}"
-        call = _key_only("POST", path, "authenticate-patron",
+        # A login reads and writes no patron data, so the transport may send it again.
+        call = _key_only("POST", path, "authenticate-patron", idempotent=True,
                          json={"username": check.text("username", username), "password": secret.reveal()})
         return PatronLogin.from_wire(self._send(call))
 
@@ -142,7 +143,8 @@ class Client(TokenClient):
         """A patron token without the patron's password, for a staff user with PROXY_AUTH."""
         path = f"/patron/{_part('patron_system_id', patron_system_id)}/library/{_part('library_id', library_id)}" \
                "/proxyauthentication"
-        return PatronLogin.from_wire(self._send(Call(method="POST", path=path, action="proxy-authentication")))
+        return PatronLogin.from_wire(self._send(Call(method="POST", path=path, action="proxy-authentication",
+                                                     idempotent=True)))
 
     def patron_information(self, *, patron_system_id: str, library_id: str,
                            login: PatronLogin | None = None) -> Patron:
