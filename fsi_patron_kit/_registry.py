@@ -24,6 +24,7 @@ from .errors import InputError
 BUILTIN = (
     "fsi_patron_kit.fsi.spec",
     "fsi_patron_kit.folio.spec",
+    "fsi_patron_kit.wise.spec",
     "fsi_patron_kit.polaris.spec",
 )
 
