@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import requests
 
-from .._http import Call, Transport, error_for_status, parse_retry_after
-from .._redact import MASK, redact_url, register_secret
+from .._http import Call, Transport, answer_error, json_answer
+from .._redact import MASK, register_secret
 from .._session import Grant, SessionAuth
 from .._time import parse_iso
 from ..config import Secret
-from ..errors import APIError, AuthError, ConfigError, ConflictError, RateLimitError
+from ..errors import APIError, AuthError, ConfigError, ConflictError
 from .models import PAPIStopType, PatronRegResult, enum_or_int, name_of
 
 VENDOR = "polaris"
@@ -130,17 +130,9 @@ class PolarisAuth(SessionAuth):
 def decode(response: requests.Response, *, action: str) -> Any:
     """The answer's JSON (None when empty), or the typed exception an HTTP failure stands for."""
     if response.ok:
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise APIError("answer is not JSON", status=response.status_code, vendor=VENDOR, action=action) from None
+        return json_answer(response, vendor=VENDOR, action=action)
     code, message = error_of(response)
-    cls = error_for_status(response.status_code)
-    extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
-    raise cls(message, status=response.status_code, code=code, vendor=VENDOR, method=response.request.method or "",
-              url=redact_url(response.url or ""), action=action, **extra)
+    raise answer_error(response, message, vendor=VENDOR, action=action, code=code)
 
 
 def error_of(response: requests.Response) -> tuple[str | None, str]:
