@@ -254,7 +254,9 @@ class Transport:
         self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
 
     def __repr__(self) -> str:
-        return f"<Transport {self.vendor} {redact_url(self.base_url)}>"
+        # Also shown for a transport whose constructor failed, as a traceback's ``self``.
+        where = getattr(self, "base_url", None)
+        return f"<Transport {getattr(self, 'vendor', '?')} {redact_url(where) if where else '(not opened)'}>"
 
     def close(self) -> None:
         self.session.close()

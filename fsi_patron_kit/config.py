@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from ._checks import CONTROL
 from ._redact import MASK, is_secret_name, register_secret
 from ._registry import setting_names
 from .errors import ConfigError
@@ -60,6 +61,8 @@ class Secret:
             return value
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(field, "a non-empty secret string is required")
+        if CONTROL.search(value):  # a key pasted with its line break, or worse
+            raise ConfigError(field, "must not contain control characters (line breaks, tabs, NUL)")
         return cls(value)
 
     def reveal(self) -> str:
