@@ -7,7 +7,7 @@ its credentials; everything else about connecting lives here once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypedDict, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -25,13 +25,13 @@ C = TypeVar("C", bound="BaseClient")
 class TransportOptions(TypedDict, total=False):
     """How a client talks HTTP; every client takes these, with the transport's defaults.
 
-    timeout: (connect, read) seconds. retry: a :class:`RetryPolicy`. pool_size: pooled
+    timeout: seconds, or (connect, read) seconds. retry: a :class:`RetryPolicy`. pool_size: pooled
     connections per host. record_bodies: keep redacted bodies in the history (personal data,
     so off by default). allow_insecure_http: allow plain http beyond loopback. verify: True or
     a CA bundle path (turning TLS verification off is refused).
     """
 
-    timeout: tuple[float, float]
+    timeout: float | tuple[float, float]
     retry: RetryPolicy | None
     pool_size: int
     record_bodies: bool
@@ -47,7 +47,7 @@ def check_transport(url: Any, options: Mapping[str, Any]) -> dict[str, Any]:
     checked by the transport itself.
     """
     check_base_url(url)
-    known = get_type_hints(TransportOptions)
+    known = TransportOptions.__annotations__
     checked: dict[str, Any] = {}
     for name, value in options.items():
         if name not in known:
