@@ -91,7 +91,7 @@ class Profile:
         env_name = source.get("env") or env_var(self.name, key)
         value = os.environ.get(env_name)
         if value:
-            return Secret(value)
+            return Secret.of(value, field=env_name)
         if prompt and source.get("prompt", True) and _can_prompt():
             return Secret.of(getpass.getpass(f"{self.name} {key}: "), field=key)
         raise ConfigError(

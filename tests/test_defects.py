@@ -135,6 +135,14 @@ def test_secrets_with_control_characters_are_refused(emulator, quiet_fsi, tail):
     refused(lambda: fsi_client(emulator, apikey=emulator.credentials.apikey + tail), "apikey")
 
 
+def test_a_secret_from_the_environment_with_a_line_break_is_refused(emulator, quiet_fsi, monkeypatch):
+    monkeypatch.setenv("PATRON_KIT_WESTFIELD_VENDOR", "fsi")
+    monkeypatch.setenv("PATRON_KIT_WESTFIELD_URL", emulator.url)
+    monkeypatch.setenv("PATRON_KIT_WESTFIELD_APIKEY", emulator.credentials.apikey + "\n")
+    monkeypatch.setenv("PATRON_KIT_WESTFIELD_APISECRET", emulator.credentials.apisecret)
+    refused(lambda: fsi.Client.from_profile("westfield"), "PATRON_KIT_WESTFIELD_APIKEY")
+
+
 # -- dot segments and escaping -------------------------------------------------------------------
 @pytest.mark.parametrize("dots", [".", ".."])
 def test_dot_segments_are_refused_in_folio_paths(folio_client, folio_emulator, quiet_folio, dots):

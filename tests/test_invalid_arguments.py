@@ -184,7 +184,8 @@ def driven(cls: type, method: str) -> Any:
 
 CLIENTS = _registry.clients()
 CASES = [(client, method, parameter.name) for client, (_, spec) in CLIENTS.items()
-         for method in ["__init__", *public_methods(spec.load())] for parameter in parameters(driven(spec.load(), method))]
+         for method in ["__init__", *public_methods(spec.load())]
+         for parameter in parameters(driven(spec.load(), method))]
 WITHOUT_ARGUMENTS = sorted(f"{client}.{method}" for client, (_, spec) in CLIENTS.items()
                            for method in public_methods(spec.load()) if not parameters(driven(spec.load(), method)))
 

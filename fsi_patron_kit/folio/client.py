@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 
@@ -75,6 +75,16 @@ class Client(TokenClient):
         return self.session
 
     # -- staging patrons --------------------------------------------------------------------------
+    # The overloads tell a type checker what a write returns: the record, or with dry_run a Preview.
+    @overload
+    def create_staging_patron(self, patron: StagingUser | Mapping[str, Any], *,
+                              dry_run: Literal[False] = ...) -> StagingUser: ...
+    @overload
+    def create_staging_patron(self, patron: StagingUser | Mapping[str, Any], *, dry_run: Literal[True]) -> Preview: ...
+    @overload
+    def create_staging_patron(self, patron: StagingUser | Mapping[str, Any], *,
+                              dry_run: bool = ...) -> StagingUser | Preview: ...
+
     def create_staging_patron(self, patron: StagingUser | Mapping[str, Any], *, dry_run: bool = False
                               ) -> StagingUser | Preview:
         """POST /patron: a new staging user (FOLIO assigns externalSystemId, TIER-1 by default)."""
@@ -82,6 +92,16 @@ class Client(TokenClient):
         body = _body(patron, _schemas.STAGING_USER)
         call = Call(method="POST", path="/patron", action="create-staging-patron", json=body)
         return self._transport.preview(call) if dry_run else StagingUser.from_wire(self._send(call))
+
+    @overload
+    def update_staging_patron(self, external_system_id: str, patron: StagingUser | Mapping[str, Any], *,
+                              dry_run: Literal[False] = ...) -> StagingUser: ...
+    @overload
+    def update_staging_patron(self, external_system_id: str, patron: StagingUser | Mapping[str, Any], *,
+                              dry_run: Literal[True]) -> Preview: ...
+    @overload
+    def update_staging_patron(self, external_system_id: str, patron: StagingUser | Mapping[str, Any], *,
+                              dry_run: bool = ...) -> StagingUser | Preview: ...
 
     def update_staging_patron(self, external_system_id: str, patron: StagingUser | Mapping[str, Any], *,
                               dry_run: bool = False) -> StagingUser | Preview:
@@ -121,6 +141,19 @@ class Client(TokenClient):
         return Loan.from_wire(self._send(Call(method="POST", path=path, action="renew")))
 
     # -- holds ------------------------------------------------------------------------------------
+    @overload
+    def place_item_hold(self, user_id: str, item_id: str, *, pickup_location_id: str,
+                        request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                        patron_comments: str | None = ..., dry_run: Literal[False] = ...) -> Hold: ...
+    @overload
+    def place_item_hold(self, user_id: str, item_id: str, *, pickup_location_id: str,
+                        request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                        patron_comments: str | None = ..., dry_run: Literal[True]) -> Preview: ...
+    @overload
+    def place_item_hold(self, user_id: str, item_id: str, *, pickup_location_id: str,
+                        request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                        patron_comments: str | None = ..., dry_run: bool = ...) -> Hold | Preview: ...
+
     def place_item_hold(self, user_id: str, item_id: str, *, pickup_location_id: str,
                         request_date: str | datetime | None = None, expiration_date: str | datetime | None = None,
                         patron_comments: str | None = None, dry_run: bool = False) -> Hold | Preview:
@@ -129,6 +162,19 @@ class Client(TokenClient):
         path = f"{self._account_path(user_id)}/item/{_id('item_id', item_id)}/hold"
         return self._place_hold(path, "item-hold", pickup_location_id, request_date, expiration_date,
                                 patron_comments, dry_run)
+
+    @overload
+    def place_instance_hold(self, user_id: str, instance_id: str, *, pickup_location_id: str,
+                            request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                            patron_comments: str | None = ..., dry_run: Literal[False] = ...) -> Hold: ...
+    @overload
+    def place_instance_hold(self, user_id: str, instance_id: str, *, pickup_location_id: str,
+                            request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                            patron_comments: str | None = ..., dry_run: Literal[True]) -> Preview: ...
+    @overload
+    def place_instance_hold(self, user_id: str, instance_id: str, *, pickup_location_id: str,
+                            request_date: str | datetime | None = ..., expiration_date: str | datetime | None = ...,
+                            patron_comments: str | None = ..., dry_run: bool = ...) -> Hold | Preview: ...
 
     def place_instance_hold(self, user_id: str, instance_id: str, *, pickup_location_id: str,
                             request_date: str | datetime | None = None,
@@ -150,6 +196,19 @@ class Client(TokenClient):
         path = f"{self._account_path(user_id)}/{kind}/{target}/allowed-service-points"
         answer = self._send(Call(method="GET", path=path, action="allowed-service-points", idempotent=True))
         return SERVICE_POINT_FRAME.build([flatten(p) for p in (answer or {}).get("allowedServicePoints", [])])
+
+    @overload
+    def cancel_hold(self, user_id: str, hold_id: str, *, cancellation_reason_id: str, canceled_by_user_id: str,
+                    additional_information: str | None = ..., canceled_date: str | datetime | None = ...,
+                    dry_run: Literal[False] = ...) -> Hold: ...
+    @overload
+    def cancel_hold(self, user_id: str, hold_id: str, *, cancellation_reason_id: str, canceled_by_user_id: str,
+                    additional_information: str | None = ..., canceled_date: str | datetime | None = ...,
+                    dry_run: Literal[True]) -> Preview: ...
+    @overload
+    def cancel_hold(self, user_id: str, hold_id: str, *, cancellation_reason_id: str, canceled_by_user_id: str,
+                    additional_information: str | None = ..., canceled_date: str | datetime | None = ...,
+                    dry_run: bool = ...) -> Hold | Preview: ...
 
     def cancel_hold(self, user_id: str, hold_id: str, *, cancellation_reason_id: str, canceled_by_user_id: str,
                     additional_information: str | None = None, canceled_date: str | datetime | None = None,
