@@ -116,8 +116,6 @@ class BaseClient:
     @classmethod
     def from_profile(cls: type[C], profile: str = SANDBOX, **overrides: Any) -> C:
         """A client for a named profile; ``"sandbox"`` starts the vendor's emulator if needed."""
-        if not isinstance(profile, str) or not profile.strip():
-            raise InputError("profile", "must be a profile name (a non-empty string)")
         vendor, client = _registry.spec_for_class(cls)
         # A secret given here is held masked at once: this frame's locals show in tracebacks.
         overrides = {key: Secret.of(value, field=key) if key in client.secrets and isinstance(value, str) else value

@@ -187,6 +187,8 @@ def env_var(profile: str, key: str) -> str:
 
 def load_profile(name: str, *, path: Path | None = None) -> Profile:
     """Read profile ``name`` from the TOML file, with environment overrides applied."""
+    if not isinstance(name, str) or not name.strip() or CONTROL.search(name):
+        raise ConfigError("profile", "must be a profile name (a non-empty string)")
     path = path or config_path()
     table: dict[str, Any] = {}
     if path.exists():

@@ -19,7 +19,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from fsi_patron_kit import APIError, AuthError, ConfigError, InputError, PatronKitError, folio, fsi
+from fsi_patron_kit import (
+    APIError,
+    AuthError,
+    ConfigError,
+    InputError,
+    PatronKitError,
+    connect,
+    folio,
+    fsi,
+)
 from fsi_patron_kit.folio import _validate, make_apikey, read_apikey
 
 from .conftest import FAST_RETRY, make_client, make_edge_client, make_folio_client
@@ -245,6 +254,7 @@ def test_from_profile_refuses_a_profile_that_is_not_a_name(quiet_fsi, profile, t
     profiles.write_text('[profiles.westfield]\nvendor = "fsi"\nurl = "https://library.westfield.example"\n')
     monkeypatch.setenv("PATRON_KIT_CONFIG", str(profiles))
     refused(lambda: fsi.Client.from_profile(profile), "profile")
+    refused(lambda: connect("fsi", profile=profile), "profile")
 
 
 # -- dry_run accepts only True and False ----------------------------------------------------------
