@@ -219,6 +219,24 @@ def test_edge_constructor_arguments_are_checked(folio_emulator, quiet_folio):
     refused(lambda: make_edge_client(folio_emulator, timeout="5"), "timeout")
 
 
+RETRY_CASES = [
+    ({"attempts": 0}, "retry.attempts"),
+    ({"attempts": "3"}, "retry.attempts"),
+    ({"backoff": -1}, "retry.backoff"),
+    ({"max_backoff": "5"}, "retry.max_backoff"),
+    ({"max_retry_after": math.nan}, "retry.max_retry_after"),
+    ({"statuses": [503]}, "retry.statuses"),
+]
+
+
+@pytest.mark.parametrize("options, field", RETRY_CASES)
+def test_a_retry_policy_is_checked_when_made(options, field):
+    """Not with a TypeError at the first retry of a later call."""
+    from fsi_patron_kit import RetryPolicy
+
+    refused(lambda: RetryPolicy(**options), field)
+
+
 METHOD_CASES = {
     "set_patrons(None)": (lambda c: c.set_patrons(None, keyfield="barcode", allow_new=False), "records"),
     "set_patrons(5)": (lambda c: c.set_patrons(5, keyfield="barcode", allow_new=False), "records"),
