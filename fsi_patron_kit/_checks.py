@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 from .errors import InputError
 
-__all__ = ["EMAIL", "check_text", "check_chars", "check_email", "check_flag", "check_seconds",
+__all__ = ["EMAIL", "CONTROL", "check_text", "check_chars", "check_email", "check_flag", "check_seconds",
            "check_header_value", "path_segment", "control_character_at"]
 
-#: Deliberately simple: one @, a non-empty local part, a dotted domain, no spaces (use fullmatch).
-EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+#: Deliberately simple: one @, a non-empty local part, a dotted domain, no spaces. Anchored with
+#: \A and \Z, so that match, search and fullmatch all match the whole string.
+EMAIL = re.compile(r"\A[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\Z")
 #: C0 controls (tab, CR, LF and NUL among them), DEL and the C1 controls.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: What a header value built from user input may hold: visible ASCII, no spaces.

@@ -25,7 +25,7 @@ from .._time import parse_iso
 from ..errors import InputError
 from ._schemas import ANY_UUID, UUID
 
-_UUID = re.compile(UUID.removeprefix("^").removesuffix("$"))
+_UUID = re.compile(r"\A" + UUID.removeprefix("^").removesuffix("$") + r"\Z")  # whole string, whatever the call
 
 _formats = FormatChecker(formats=())
 
