@@ -16,6 +16,7 @@ from . import _registry
 from ._checks import CONTROL, check_flag, check_seconds
 from ._history import History
 from ._http import Auth, RetryPolicy, Transport
+from ._redact import is_secret_name
 from .config import SANDBOX, Secret, load_profile
 from .errors import ConfigError, InputError
 
@@ -37,6 +38,13 @@ class TransportOptions(TypedDict, total=False):
     record_bodies: bool
     allow_insecure_http: bool
     verify: bool | str
+
+
+def masked(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``arguments`` with each secret (by name) held as a :class:`Secret`: a function that passes
+    secrets on rebinds its arguments to this first, so its frame's locals show in no traceback."""
+    return {key: Secret.of(value, field=key) if is_secret_name(key) and isinstance(value, str) else value
+            for key, value in arguments.items()}
 
 
 def check_transport(url: Any, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,10 +124,8 @@ class BaseClient:
     @classmethod
     def from_profile(cls: type[C], profile: str = SANDBOX, **overrides: Any) -> C:
         """A client for a named profile; ``"sandbox"`` starts the vendor's emulator if needed."""
+        overrides = masked(overrides)
         vendor, client = _registry.spec_for_class(cls)
-        # A secret given here is held masked at once: this frame's locals show in tracebacks.
-        overrides = {key: Secret.of(value, field=key) if key in client.secrets and isinstance(value, str) else value
-                     for key, value in overrides.items()}
         if profile == SANDBOX:
             settings = client.sandbox(_registry.shared_emulator(vendor.name))
         else:

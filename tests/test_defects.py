@@ -464,6 +464,12 @@ def test_a_failed_constructor_shows_no_secret_and_its_client_repr_works(folio_em
     assert_no_secret_in_frames(error, {KEY.value, SECRET.value, PASSWORD.value, folio_emulator.edge_apikey})
 
 
+def test_a_secret_passed_to_connect_shows_in_no_traceback():
+    error = failure_of(lambda: connect("fsi", apikey=KEY.value, apisecret=SECRET.value, url=1))
+    assert isinstance(error, ConfigError) and error.field == "url"
+    assert_no_secret_in_frames(error, {KEY.value, SECRET.value})
+
+
 # -- read_apikey ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("document", [b'{"s": "secret-salt-6666", "t": "diku"}',  # no user
                                       b'{"s": "secret-salt-6666", "t": "diku", "u": ',  # not JSON
