@@ -300,6 +300,38 @@ def test_folio_dry_run_must_be_a_bool(folio_client, edge_client, quiet_folio, fl
     refused(lambda: edge_client.update_external_patron("ada@example.org", EXTERNAL, dry_run=flag), "dry_run")
 
 
+# -- the same rules for OCLC Wise ----------------------------------------------------------------
+@pytest.mark.parametrize("library", ["..", ".", "1234\x00", "1234\n", "1234\r\n"], ids=repr)
+def test_wise_path_ids_refuse_dots_control_characters_and_escapes(wise_client, wise_emulator, library):
+    refused(lambda: wise_client.lookup_cards(library_id=library), "library_id")
+    refused(lambda: wise_client.blocks(patron_system_id="1000", library_id=library), "library_id")
+    assert wise_emulator.counters.requests == 0
+
+
+def test_wise_constructor_arguments_are_checked(wise_emulator):
+    from .conftest import make_wise_client
+
+    refused(lambda: make_wise_client(wise_emulator, application_name="patron-kit\r\nX-Injected: 1"),
+            "application_name")
+    refused(lambda: make_wise_client(wise_emulator, username="staff\x00"), "username")
+    refused(lambda: make_wise_client(wise_emulator, payment_username=object(), payment_password="pay-secret"),
+            "payment_username")
+    refused(lambda: make_wise_client(wise_emulator, payment_username="payer", payment_password=b""),
+            "payment_password")
+    refused(lambda: make_wise_client(wise_emulator, server_timezone=1), "server_timezone")
+    assert wise_emulator.counters.requests == 0
+
+
+def test_a_failed_wise_constructor_shows_no_secret_and_its_repr_works(wise_emulator):
+    from fsi_patron_kit import wise
+
+    error = failure_of(lambda: wise.Client(url=1, application_name="kit", api_id="PK01", api_key=KEY.value,
+                                           username="staff", password=PASSWORD.value))
+    assert isinstance(error, ConfigError) and error.field == "url"
+    assert "self = <" in rendered(error)
+    assert_no_secret_in_frames(error, {KEY.value, PASSWORD.value})
+
+
 # -- secrets in traceback locals ------------------------------------------------------------------
 def rendered(error: BaseException) -> str:
     """Everything a traceback with captured locals shows, chained exceptions included."""

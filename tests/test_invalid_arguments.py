@@ -71,7 +71,9 @@ SEMANTIC = {
     "caller": [".", ".."],
     "keyfield": ["BARCODE", "studentid"],
 }
-SEMANTIC_BY_SUFFIX = {"_id": ["12345", "not-a-uuid", "1ef0d1a2-3b4c-6d5e-8f70-0123456789ab", "."]}
+#: FOLIO's ids are UUIDs (version 1-5); other vendors' ids are their own.
+NOT_UUIDS = ["12345", "not-a-uuid", "1ef0d1a2-3b4c-6d5e-8f70-0123456789ab", "."]
+SEMANTIC_IDS = {"folio": NOT_UUIDS, "folio-edge": NOT_UUIDS}
 BAD_DATES = ["yesterday", "2026-11-23", "", "23/11/2026 10:00"]
 
 
@@ -80,7 +82,7 @@ def with_control_character() -> st.SearchStrategy[str]:
     return st.builds(lambda a, c, b: a + c + b, text, st.sampled_from(CONTROL_CHARACTERS), text)
 
 
-def invalid_values(name: str, hint: Any) -> st.SearchStrategy[Any]:
+def invalid_values(name: str, hint: Any, client: str) -> st.SearchStrategy[Any]:
     """Values ``hint`` does not accept, or that break a rule every such parameter has."""
     accepted = kinds(hint)
     textual = accepted & {"str", "secret", "literal", "datetime"}
@@ -125,8 +127,7 @@ def invalid_values(name: str, hint: Any) -> st.SearchStrategy[Any]:
                        | st.lists(st.just(1.0), min_size=3, max_size=4))
     else:
         options.append(st.lists(SCALARS, max_size=2))
-    semantic = SEMANTIC.get(name) or next((v for suffix, v in SEMANTIC_BY_SUFFIX.items() if name.endswith(suffix)),
-                                          None)
+    semantic = SEMANTIC.get(name) or (SEMANTIC_IDS.get(client) if name.endswith("_id") else None)
     if semantic:
         options.append(st.sampled_from(semantic))
     return st.one_of(options)
@@ -152,7 +153,7 @@ class Parameter:
     spread: bool = False  # ** parameter: the drawn dict is spread into the call
 
 
-def parameters(function: Any) -> list[Parameter]:
+def parameters(function: Any, client: str) -> list[Parameter]:
     """Every parameter of ``function`` (``**transport: Unpack[TransportOptions]`` expanded)."""
     hints = typing.get_type_hints(function, localns=_HINT_NAMES)
     found: list[Parameter] = []
@@ -163,11 +164,11 @@ def parameters(function: Any) -> list[Parameter]:
         if parameter.kind is parameter.VAR_KEYWORD:
             if typing.get_origin(hint) is typing.Unpack:
                 options = typing.get_type_hints(typing.get_args(hint)[0])
-                found += [Parameter(key, False, invalid_values(key, value)) for key, value in options.items()]
+                found += [Parameter(key, False, invalid_values(key, value, client)) for key, value in options.items()]
             else:
                 found.append(Parameter(f"**{name}", False, unknown_keywords(), spread=True))
         elif parameter.kind is not parameter.VAR_POSITIONAL:
-            found.append(Parameter(name, parameter.default is parameter.empty, invalid_values(name, hint)))
+            found.append(Parameter(name, parameter.default is parameter.empty, invalid_values(name, hint, client)))
     return found
 
 
@@ -185,9 +186,10 @@ def driven(cls: type, method: str) -> Any:
 CLIENTS = _registry.clients()
 CASES = [(client, method, parameter.name) for client, (_, spec) in CLIENTS.items()
          for method in ["__init__", *public_methods(spec.load())]
-         for parameter in parameters(driven(spec.load(), method))]
+         for parameter in parameters(driven(spec.load(), method), client)]
 WITHOUT_ARGUMENTS = sorted(f"{client}.{method}" for client, (_, spec) in CLIENTS.items()
-                           for method in public_methods(spec.load()) if not parameters(driven(spec.load(), method)))
+                           for method in public_methods(spec.load())
+                           if not parameters(driven(spec.load(), method), client))
 
 A_UUID = str(uuid.UUID(int=7, version=4))
 VALID: dict[str, Any] = {
@@ -234,7 +236,7 @@ def test_invalid_arguments_raise_a_kit_error_before_sending(emulators, clients, 
                                                             data):
     vendor, spec = CLIENTS[client_name]
     cls = spec.load()
-    accepted = parameters(driven(cls, method))
+    accepted = parameters(driven(cls, method), client_name)
     broken = next(parameter for parameter in accepted if parameter.name == broken_name)
     valid = {**VALID, **VALID_BY_CLIENT.get(client_name, {})}
     if method == "__init__":
