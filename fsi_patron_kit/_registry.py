@@ -25,6 +25,7 @@ BUILTIN = (
     "fsi_patron_kit.fsi.spec",
     "fsi_patron_kit.folio.spec",
     "fsi_patron_kit.wise.spec",
+    "fsi_patron_kit.polaris.spec",
 )
 
 
