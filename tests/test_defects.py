@@ -332,6 +332,37 @@ def test_a_failed_wise_constructor_shows_no_secret_and_its_repr_works(wise_emula
     assert_no_secret_in_frames(error, {KEY.value, PASSWORD.value})
 
 
+# -- and for Polaris -------------------------------------------------------------------------------
+@pytest.mark.parametrize("tail", SMUGGLED, ids=repr)
+def test_polaris_text_refuses_control_characters(polaris_emulator, tail):
+    from .conftest import make_polaris_client
+
+    for name in ("domain", "username", "site_domain", "lang"):
+        refused(lambda: make_polaris_client(polaris_emulator, **{name: "x" + tail}), name)  # noqa: B023 - called at once
+    with make_polaris_client(polaris_emulator) as client:
+        refused(lambda: client.patron_id_for_barcode("0000001" + tail), "barcode")
+    assert polaris_emulator.counters.requests == 0
+
+
+@pytest.mark.parametrize("part", ["..", ".", "a/b", "a?b"], ids=repr)
+def test_polaris_route_parts_stay_one_plain_segment(polaris_emulator, part):
+    from .conftest import make_polaris_client
+
+    refused(lambda: make_polaris_client(polaris_emulator, site_domain=part), "site_domain")
+    refused(lambda: make_polaris_client(polaris_emulator, lang=part), "lang")
+    assert polaris_emulator.counters.requests == 0
+
+
+def test_a_failed_polaris_constructor_shows_no_secret_and_its_repr_works(polaris_emulator):
+    from fsi_patron_kit import polaris
+
+    error = failure_of(lambda: polaris.Client(url=polaris_emulator.url, domain="", username="staff",
+                                              password=PASSWORD.value))
+    assert isinstance(error, InputError) and error.field == "domain"
+    assert "self = <" in rendered(error)
+    assert_no_secret_in_frames(error, {PASSWORD.value})
+
+
 # -- secrets in traceback locals ------------------------------------------------------------------
 def rendered(error: BaseException) -> str:
     """Everything a traceback with captured locals shows, chained exceptions included."""
