@@ -314,6 +314,7 @@ def test_wise_constructor_arguments_are_checked(wise_emulator):
     refused(lambda: make_wise_client(wise_emulator, application_name="patron-kit\r\nX-Injected: 1"),
             "application_name")
     refused(lambda: make_wise_client(wise_emulator, username="staff\x00"), "username")
+    refused(lambda: make_wise_client(wise_emulator, api_id="日本"), "api_id")  # UnicodeEncodeError at the first call
     refused(lambda: make_wise_client(wise_emulator, payment_username=object(), payment_password="pay-secret"),
             "payment_username")
     refused(lambda: make_wise_client(wise_emulator, payment_username="payer", payment_password=b""),

@@ -70,6 +70,9 @@ SEMANTIC = {
     "identifier": [".", ".."],
     "caller": [".", ".."],
     "keyfield": ["BARCODE", "studentid"],
+    # header values: http.client cannot encode these, or they would split the header
+    "tenant": ["日本", "diku tenant"],
+    "api_id": ["日本", "PK 01"],
 }
 #: FOLIO's ids are UUIDs (version 1-5); other vendors' ids are their own.
 NOT_UUIDS = ["12345", "not-a-uuid", "1ef0d1a2-3b4c-6d5e-8f70-0123456789ab", "."]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from .._checks import check_header_value
 from .._client import TokenClient, TransportOptions
 from .._frames import flatten
 from .._http import Call, Preview
@@ -89,7 +90,8 @@ class Client(TokenClient):
         if payment_password is not None:
             payment_password = Secret.of(payment_password, field="payment_password")
         application = _wire.Application(application_name=check.text("application_name", application_name),
-                                        api_id=check.text("api_id", api_id), api_key=api_key)
+                                        api_id=check_header_value("api_id", api_id),  # in every WISE_KEY header
+                                        api_key=api_key)
         self._auth = _wire.WiseAuth(application, username=check.text("username", username), password=password,
                                     payment_username=None if payment_username is None else
                                     check.text("payment_username", payment_username),
