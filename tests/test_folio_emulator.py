@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from fsi_patron_kit.sandbox import FolioEmulator, Sandbox
-from fsi_patron_kit.sandbox._foliodata import PATRON_GROUPS, generate
+from fsi_patron_kit.sandbox.folio.data import PATRON_GROUPS, generate
 
 from .upstream import conforms, needs_upstream
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from fsi_patron_kit.sandbox import Sandbox
-from fsi_patron_kit.sandbox._schooldata import generate
+from fsi_patron_kit.sandbox.fsi.data import generate
 
 # The documented counts (docs/sandbox.md); the test counts them its own way from the API.
 DOCUMENTED = {
@@ -20,6 +20,7 @@ DOCUMENTED = {
     "malformed_email": 15,
     "stray_whitespace": 12,
     "student_without_classgrade": 18,
+    "classgrade_trailing_pipe": 10,
 }
 VALID_EMAIL = re.compile(r"^[A-Za-z0-9._'+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -61,6 +62,7 @@ def test_planted_defects_have_their_documented_counts(client, emulator):
         "stray_whitespace": int(((frame["first_name"] != frame["first_name"].str.strip())
                                  | (frame["surname"] != frame["surname"].str.strip())).sum()),
         "student_without_classgrade": int(((frame["role"] == "STUDENT") & (frame["class_grade"] == "")).sum()),
+        "classgrade_trailing_pipe": int(frame["class_grade"].str.rstrip().str.endswith("|").sum()),
     }
     assert found == DOCUMENTED
     assert emulator.planted == DOCUMENTED
