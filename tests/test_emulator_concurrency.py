@@ -89,7 +89,7 @@ def test_one_request_at_a_time_peaks_at_one(fsi_emulator):
 
 def test_reads_do_not_wait_for_a_reader_but_writes_do(fsi_emulator):
     session, token = fsi_session(fsi_emulator)
-    school = fsi_emulator.tenant.school
+    school = fsi_emulator.state.school
     written = []
     write = threading.Thread(target=lambda: written.append(session.post(fsi_emulator.endpoint, timeout=10, data={
         "action": "setpatron", "token": token, "keyfield": "barcode", "itemindex": 1, "barcode": "0000007",

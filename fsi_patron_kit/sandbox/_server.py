@@ -1,4 +1,4 @@
-"""What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs and counters.
+"""What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs, counters and a lock.
 
 Each emulator is a WSGI application written with werkzeug's Request and Response, which parse
 JSON, forms and cookies properly, so an emulator is only the vendor's logic. They are served
@@ -6,6 +6,10 @@ by the small gateway below on the standard library's threading HTTP server rathe
 werkzeug's development server, because that one closes every connection: real tenants keep
 connections open, and the kit's pooling must be measured against that. The fault layer sits
 in front of every emulator so that latency, 500s, resets and 429s behave the same for all.
+
+:class:`ServedEmulator` is the start/stop/url every emulator needs, :func:`ports_from` gives
+servers fixed ports (``patron-kit sandbox --port``), and :class:`ReadWriteLock` lets requests
+that only read run side by side.
 """
 
 from __future__ import annotations
@@ -373,7 +377,7 @@ class ServedEmulator:
     and its 500 answer in :meth:`fault_response`; ``url_of(name)`` is where an app listens.
     """
 
-    title = "the"
+    title = "sandbox"  # the vendor's name, for "the FSI emulator is not running"
 
     def __init__(self, knobs: Knobs) -> None:
         self.knobs = knobs

@@ -46,20 +46,21 @@ class FsiEmulator(ServedEmulator):
         self.credentials = Credentials(apikey="sandbox-fsi-apikey", apisecret="sandbox-fsi-apisecret")
         self.envelope = "string"
         self.planted = dict(PLANTED)
-        self.tenant = Tenant(credentials=self.credentials, counters=self.counters,
-                             school=School(generate(patrons, seed=seed), self.counters),
-                             sessions=Sessions(clock, lambda: self.knobs.token_lifetime))
+        #: What the action handlers work on.
+        self.state = Tenant(credentials=self.credentials, counters=self.counters,
+                            school=School(generate(patrons, seed=seed), self.counters),
+                            sessions=Sessions(clock, lambda: self.knobs.token_lifetime))
         #: The action handlers by name; a test may replace one to imitate a misbehaving server.
         self.actions = dict(ACTIONS)
 
     @property
     def page_cap(self) -> int | None:
         """Answer at most this many patrons a page, silently, as a server with its own limit might."""
-        return self.tenant.page_cap
+        return self.state.page_cap
 
     @page_cap.setter
     def page_cap(self, value: int | None) -> None:
-        self.tenant.page_cap = value
+        self.state.page_cap = value
 
     # -- serving ---------------------------------------------------------------------------
     def apps(self) -> dict[str, Callable]:
@@ -80,21 +81,21 @@ class FsiEmulator(ServedEmulator):
     def banner(self) -> list[tuple[str, str]]:
         """What ``patron-kit sandbox`` prints: where to connect (sandbox credentials, not secrets)."""
         return [("url", self.url), ("endpoint", self.endpoint), ("apikey", self.credentials.apikey),
-                ("apisecret", self.credentials.apisecret), ("patrons", str(len(self.tenant.school)))]
+                ("apisecret", self.credentials.apisecret), ("patrons", str(len(self.state.school)))]
 
     # -- for tests and notebooks -------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
         """A copy of every stored patron record, for tests and notebooks to compare with."""
-        with self.tenant.school.lock.reading():
-            return self.tenant.school.copies()
+        with self.state.school.lock.reading():
+            return self.state.school.copies()
 
     def expire_tokens(self) -> None:
         """Make every session token expire now (renew tokens stay valid)."""
-        self.tenant.sessions.expire_all()
+        self.state.sessions.expire_all()
 
     def forget_sessions(self) -> None:
         """Forget every session and renew token, as a tenant does when it restarts."""
-        self.tenant.sessions.forget_all()
+        self.state.sessions.forget_all()
 
     # -- HTTP ------------------------------------------------------------------------------
     def wsgi(self, environ: dict, start_response: Callable) -> Any:
@@ -123,7 +124,7 @@ class FsiEmulator(ServedEmulator):
             handler = self.actions.get(canonical)
             if handler is None:
                 raise Failure("Invalid action.")
-            value = handler(self.tenant, params)
+            value = handler(self.state, params)
         except Failure as failure:
             value = {"result": False, "msg": str(failure)}
         return self._answer(value, as_json=as_json, action=canonical)
