@@ -734,3 +734,17 @@ def test_edge_registration_status_by_query(folio):
     for params in ({}, {"emailId": "a@example.com", "externalSystemId": user["externalSystemId"]}):
         answer = edge_today(folio, "GET", "/registration-status", params={"apikey": folio.edge_apikey, **params})
         assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_IDENTIFIERS")
+
+
+def test_edge_put_that_changes_the_email_moves_every_lookup(folio, edge_form):
+    user = one_with_email(folio, active=True, remote=True)
+    old = user["personal"]["email"]
+    patron = new_patron(email="moved.patron@example.org", external_id="ext-moved-1")
+    assert edge(folio, edge_form, "PUT", f"/by-email/{quote(old, safe='')}", json=patron).status_code == 204
+    assert edge(folio, edge_form, "GET", "/by-email/moved.patron%40example.org").json() == patron
+    assert edge(folio, edge_form, "GET", f"/by-email/{quote(old, safe='')}").status_code == 404
+    listed = edge(folio, edge_form, "GET", "/external-patrons").json()["externalPatrons"]
+    assert [p["generalInfo"]["externalSystemId"] for p in listed].count("ext-moved-1") == 1
+    with login(folio) as staff:
+        status = staff.get(f"{folio.gateway_url}/patron/registration-status/moved.patron@example.org", timeout=5)
+        assert status.status_code == 200 and status.json()["id"] == user["id"]

@@ -102,7 +102,7 @@ class TenantState:
         self._index_user(user)
 
     def change_user(self, user: Record, change: Callable[[Record], None]) -> None:
-        """Apply ``change`` to ``user``, keeping the indexes right."""
+        """Apply ``change`` to ``user`` in place, keeping the indexes right (its ``id`` must stay)."""
         self._unindex_user(user)
         change(user)
         self._index_user(user)
@@ -115,13 +115,18 @@ class TenantState:
         if user.get("username"):
             self._by_username[user["username"].lower()] = user
         if user["patronGroup"] == REMOTE_GROUP_ID:
-            self.remote[user["id"]] = user
+            self.remote[user["id"]] = user  # a user already there keeps its place
+        else:
+            self.remote.pop(user["id"], None)
 
     def _unindex_user(self, user: Record) -> None:
+        """Undo :meth:`_index_user` but for ``remote``, which keeps its order (and ``id``, which stays)."""
         for index, key in ((self._by_external_id, user.get("externalSystemId")),
                            (self._by_email, email_key(user["personal"].get("email", "")))):
             if key in index:
                 index[key] = [u for u in index[key] if u is not user]
+        if self._by_username.get((user.get("username") or "").lower()) is user:
+            del self._by_username[user["username"].lower()]
 
     # -- circulation -----------------------------------------------------------------------------
     def open_requests(self, item_id: str) -> list[Record]:
