@@ -25,7 +25,7 @@ CIRC_DESK_1 = "3a40852d-49fd-4df2-a1f9-6e2641a6e91f"
 ONLINE = "7c5abc9f-f3d7-4856-b8d7-6712462ca007"
 PATRON_CANCELLED = "75187e8d-e25a-47a7-89ad-23ba612338de"
 UNKNOWN_ID = "0f9c2a4e-6b1d-4c3e-9a7f-2d5b8e1c4a60"
-# The documented counts (_foliodata.PLANTED); the tests count them their own way from the users.
+# The documented counts (folio.data.PLANTED); the tests count them their own way from the users.
 DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3}
 
 
