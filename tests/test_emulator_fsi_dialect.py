@@ -105,6 +105,14 @@ def test_structured_criteria_combine_with_and(emulator, integration):
     assert [p["barcode"] for p in found] == wanted and wanted
 
 
+def test_structured_criteria_combine_with_or(emulator, integration):
+    wanted = [r["barcode"] for r in emulator.records() if r["role"] in ("TEACHER", "LIBRARIAN")]
+    found = integration.search_all({**find_form(("role", "teacher")),
+                                    **{k.replace("[0]", "[1]", 1): v
+                                       for k, v in find_form(("role", "librarian"), condition="OR").items()}})
+    assert [p["barcode"] for p in found] == wanted and wanted
+
+
 def test_a_structured_keyword_is_never_ignored(emulator, integration):
     assert integration.search_all(find_form(("email", "no-such-address@nowhere"))) == []
     for keyword, problem in ((find_form(("email", "x"), method="EQUAL"), "findform_method"),
@@ -122,6 +130,9 @@ def test_json_posts_may_send_the_keyword_as_a_list(emulator, integration):
     answer = requests.post(emulator.endpoint, timeout=10, json={
         "action": "searchpatron", "token": integration.token, "pagecount": 1000, "keyword": [{"tokens": tokens}]})
     assert [p["barcode"] for p in json.loads(answer.json()["d"])["item"]] == wanted  # a JSON post gets {"d": text}
+    no_criteria = requests.post(emulator.endpoint, timeout=10, json={
+        "action": "searchpatron", "token": integration.token, "pagecount": 1000, "keyword": []})
+    assert len(json.loads(no_criteria.json()["d"])["item"]) == 600  # no criteria: every patron
 
 
 def test_creates_and_updates_patrons_with_index_and_title_case_roles(emulator, integration):

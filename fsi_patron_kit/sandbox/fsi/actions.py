@@ -167,7 +167,7 @@ def _search_filter(params: Params) -> tuple[Any, Callable[[Record], bool]]:
             return verdict
 
         return ("findform", criteria), accepts
-    keyword = normal(_text(params, "keyword"))
+    keyword = "" if isinstance(params.get("keyword"), list) else normal(_text(params, "keyword"))
     return (("keyword", keyword) if keyword else None), lambda record: keyword in _haystack(record)
 
 
