@@ -66,7 +66,8 @@ class Sandbox:
             try:
                 with ports_from(self._port) if self._port is not None else nullcontext():
                     for emulator in self._emulators.values():
-                        started.append(emulator.start())
+                        emulator.start()
+                        started.append(emulator)
             except BaseException:
                 for emulator in started:
                     emulator.stop()
