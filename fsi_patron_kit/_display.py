@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
+
+from .errors import InputError
+
+#: How a long call shows progress: off, a widget in Jupyter (text elsewhere), or text.
+Progress = bool | Literal["auto", "text", "off"]
 
 _STYLE = (
     "<style>.pk-card{font-family:var(--jp-ui-font-family,sans-serif);font-size:13px}"
@@ -31,3 +36,14 @@ def card(title: str, rows: Iterable[tuple[str, Any]], *, details: dict[str, str]
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def progress_bar(progress: Progress, *, desc: str, total: int | None = None, unit: str = " rows") -> Any:
+    """One tqdm bar, or a silent one. ``"text"`` avoids the widget where ipywidgets is missing."""
+    if progress not in (True, False, "auto", "text", "off"):
+        raise InputError("progress", "must be True, False, 'auto', 'text' or 'off'")
+    if progress == "text":
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(desc=desc, total=total, unit=unit, disable=progress in (False, "off"))
