@@ -3,23 +3,27 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+# pip and setuptools talk a lot; their output is kept in a log and shown only when a step fails.
+QUIETLY = > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
-.PHONY: demo test lint docs bench sandbox clean
+.PHONY: demo test lint docs bench lab sandbox clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip $(QUIETLY)
 
 $(VENV)/.installed-notebooks: setup.cfg pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[notebooks]"
+	@echo "installing the kit and the notebook extras into $(VENV) ..."
+	$(PY) -m pip install --quiet -e ".[notebooks]" $(QUIETLY)
 	touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@echo "installing the kit and the development extras into $(VENV) ..."
+	$(PY) -m pip install --quiet -e ".[dev]" $(QUIETLY)
 	touch $@ $(VENV)/.installed-notebooks
 
 demo: $(VENV)/.installed-notebooks
-	$(PY) -m fsi_patron_kit.cli demo --output build/demo
+	@$(PY) -m fsi_patron_kit.cli demo --output build/demo
 
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check fsi_patron_kit tests benchmarks
@@ -30,7 +34,11 @@ docs: $(VENV)/.installed-dev
 	$(PY) -m mkdocs build --strict --site-dir build/site
 
 bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_fsi.py
+
+lab: $(VENV)/.installed-notebooks
+	$(PY) -m jupyter lab notebooks
 
 sandbox: $(VENV)/.installed-notebooks
 	$(PY) -m fsi_patron_kit.cli sandbox
