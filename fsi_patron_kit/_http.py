@@ -449,6 +449,8 @@ class Transport:
                 response_bytes=len(response.content) if response is not None else 0,
                 outcome=outcome,
                 error=redact_text(error) if error else None,
+                request_headers=request.headers,
+                response_headers=response.headers if response is not None else {},
                 request_body=redact_body(body, request.headers.get("Content-Type", "")) if keep else None,
                 response_body=(
                     redact_body(response.content, response.headers.get("Content-Type", ""))
