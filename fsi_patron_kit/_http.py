@@ -26,7 +26,7 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from ._display import card
+from ._display import card, masked_body
 from ._history import Exchange, History
 from ._redact import (
     install_log_filter,
@@ -151,11 +151,15 @@ class Preview:
 
     method: str
     url: str
-    body: Any = None
+    body: Any = attrs.field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # the body may be long and personal: ``.body`` holds it
+        size = f"{len(self.body)} fields" if isinstance(self.body, dict) else "none" if self.body is None else "yes"
+        return f"Preview({self.method} {self.url}, body: {size}; nothing was sent)"
 
     def _repr_html_(self) -> str:
-        shown = json.dumps(self.body, indent=2, ensure_ascii=False) if self.body is not None else "(no body)"
-        return card(f"dry run: {self.method} {self.url}", [], details={"body": shown})
+        shown = json.dumps(masked_body(self.body), indent=2, ensure_ascii=False) if self.body is not None else "(no body)"
+        return card(f"dry run: {self.method} {self.url}", [("sent", "nothing (dry run)")], details={"body": shown})
 
 
 class _Pause:

@@ -118,3 +118,66 @@ def test_header_masking(headers, expected):
 def test_pretty_lays_out_forms_one_field_per_line():
     assert pretty("action=getpatron&keyvalue=0000001&token=%2A%2A%2A") == "action=getpatron\nkeyvalue=0000001\ntoken=***"
     assert pretty("plain text answer") == "plain text answer"
+
+
+# -- what reprs show ------------------------------------------------------------------------------------
+@pytest.fixture
+def personal_data_shown():
+    import fsi_patron_kit as pk
+
+    pk.options.show_personal_data = True
+    yield
+    pk.options.show_personal_data = False
+
+
+def test_a_patron_card_hides_personal_data_unless_asked(emulator, request):
+    record = emulator.records()[0]
+    with make_client(emulator) as client:
+        patron = client.get_patron(keyfield="barcode", value=record["barcode"])
+        frame = client.find_patrons(keyfield="barcode", value=record["barcode"])
+    hidden = patron._repr_html_()
+    assert record["email"] not in hidden and record["surname"] not in hidden and record["barcode"] in hidden
+    assert record["email"] not in repr(patron)
+    assert frame.loc[0, "email"] == record["email"]  # frames hold the data asked for
+    request.getfixturevalue("personal_data_shown")
+    assert record["email"] in patron._repr_html_()
+
+
+def test_show_personal_data_takes_only_true_or_false():
+    import fsi_patron_kit as pk
+
+    with pytest.raises(TypeError):
+        pk.options.show_personal_data = "yes"
+    assert pk.options.show_personal_data is False
+
+
+def test_a_preview_repr_does_not_print_the_body(folio_emulator):
+    patron = {"generalInfo": {"externalSystemId": "x-1", "firstName": "Ada", "lastName": "Lovelace"},
+              "addressInfo": {"addressLine0": "1 Main St", "city": "Metropolis", "province": "NY", "zip": "12345",
+                              "country": "USA"},
+              "contactInfo": {"email": "ada@example.org"}, "preferredEmailCommunication": ["Programs"]}
+    with make_edge_client(folio_emulator) as client:
+        preview = client.create_external_patron(patron, dry_run=True)
+    assert "Lovelace" not in repr(preview) and "ada@example.org" not in repr(preview)
+    assert "4 fields" in repr(preview)
+    shown = preview._repr_html_()
+    assert "Lovelace" not in shown and "x-1" in shown and "USA" in shown
+    assert preview.body == patron  # the preview still holds the whole body
+
+
+def test_a_batch_dry_run_shows_each_rows_payload_as_it_would_be_sent(emulator):
+    rows = [{"barcode": "0000001", "room": "R1"}, {"barcode": "0000002", "class_grade": ""}]
+    with make_client(emulator, record_bodies=True) as client:
+        planned = client.set_patrons(rows, keyfield="barcode", allow_new=False, dry_run=True)
+        assert emulator.counters.actions["setpatron"] == 0
+        client.set_patrons(rows, keyfield="barcode", allow_new=False)
+        sent = [json.loads(e.request_body) for e in client.history if e.action == "setpatron"]
+    for payload, body in zip(planned["payload"], sent, strict=True):
+        assert {**json.loads(payload), "action": "setpatron", "token": "***"} == body
+
+
+def test_the_session_has_an_html_card(emulator):
+    with make_client(emulator) as client:
+        client.login()
+        card = client.session._repr_html_()
+    assert "logins" in card and "<td>1</td>" in card

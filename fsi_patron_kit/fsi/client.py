@@ -7,6 +7,7 @@ previewed with ``dry_run=True``. Input is checked before anything is sent.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -244,9 +245,10 @@ class Client(TokenClient):
         rows = _rows(records)
         payloads = [self._set_payload(keyfield, allow_new, i, row, index=i) for i, row in enumerate(rows, start=1)]
         check_page("workers", workers)
-        if dry_run:
-            results = [_result_row(p, keyfield, "dry-run", None) for p in payloads]
-            return SET_RESULT_FRAME.build(results)
+        if dry_run:  # each row shows what would be sent for it (the token is added when sending)
+            frame = SET_RESULT_FRAME.build([_result_row(p, keyfield, "dry-run", None) for p in payloads])
+            frame["payload"] = pd.array([json.dumps(p, ensure_ascii=False) for p in payloads], dtype="string")
+            return frame
         stop = threading.Event()
         stopped_by: list[PatronKitError] = []
 
