@@ -24,6 +24,7 @@ from .errors import InputError
 BUILTIN = (
     "fsi_patron_kit.fsi.spec",
     "fsi_patron_kit.folio.spec",
+    "fsi_patron_kit.wise.spec",
 )
 
 
@@ -62,6 +63,8 @@ class VendorSpec:
     ``emulator`` is a factory ``(size=, seed=, latency=) -> emulator``; the emulator has
     ``start()``, ``stop()``, ``url``, ``knobs``, ``counters``, ``planted`` and ``banner()``
     (the lines ``patron-kit sandbox`` prints for it). ``size`` is how many patrons it seeds.
+    ``adapter`` names the vendor's workflow adapter (``"module:attribute"``): how its patrons
+    become the canonical frame, and how bulk changes are read, written and verified.
     """
 
     name: str
@@ -69,6 +72,12 @@ class VendorSpec:
     clients: tuple[ClientSpec, ...]
     emulator: str | Callable[..., Any] | None = None
     default_size: int | None = None
+    adapter: str | Any | None = None
+
+    def load_adapter(self) -> Any:
+        if self.adapter is None:
+            raise InputError("vendor", f"{self.name} has no workflow adapter yet")
+        return load(self.adapter)
 
     def make_emulator(self, *, size: int | None = None, seed: int = 2024, latency: float = 0.0) -> Any:
         if self.emulator is None:

@@ -103,3 +103,26 @@ def folio_client(folio_emulator):
 def edge_client(folio_emulator):
     with make_edge_client(folio_emulator, record_bodies=True) as made:
         yield made
+
+
+# -- OCLC Wise --------------------------------------------------------------------------------------
+@pytest.fixture
+def wise_emulator():
+    from fsi_patron_kit.sandbox.wise import WiseEmulator
+
+    running = WiseEmulator(patrons=300).start()
+    yield running
+    running.stop()
+
+
+def make_wise_client(emulator, **options):
+    from fsi_patron_kit.wise import Client, spec
+
+    options.setdefault("retry", FAST_RETRY)
+    return Client(**{**spec._sandbox_arguments(emulator), **options})
+
+
+@pytest.fixture
+def wise_client(wise_emulator):
+    with make_wise_client(wise_emulator, record_bodies=True) as made:
+        yield made

@@ -555,7 +555,7 @@ def test_faults_answer_500_text_on_both_servers(folio, staff):
 
 def test_sandbox_serves_folio_beside_fsi():
     with Sandbox(sizes={"fsi": 200, "folio": 150}) as sandbox:
-        assert set(sandbox.emulators) == {"fsi", "folio"}
+        assert {"fsi", "folio"} <= set(sandbox.emulators)  # and every other registered vendor
         assert len(sandbox.folio.users()) == 150
         with login(sandbox.folio) as session:
             assert session.cookies.get("folioAccessToken")
