@@ -156,7 +156,9 @@ class Exchanges:
     def __iter__(self) -> Iterator[Exchange]:
         return iter(self.exchanges)
 
-    def __getitem__(self, index: int) -> Exchange:
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Exchanges(self.exchanges[index], self.width)
         return self.exchanges[index]
 
     def __repr__(self) -> str:

@@ -217,6 +217,7 @@ class Pager:
                     return
                 window.append(pool.submit(self._page, index))
 
+        failed = False
         try:
             fill()
             while window:
@@ -230,10 +231,13 @@ class Pager:
                 if remaining is not None:
                     remaining -= len(fetched.page)
                 fill()
+        except Exception:
+            failed = True
+            raise
         finally:
-            for future in window:
-                future.cancel()
-            pool.shutdown(wait=True)
+            # Pages already asked for beyond the end are let finish, so that an export always
+            # makes the same requests; after a failure, those not yet sent are dropped.
+            pool.shutdown(wait=True, cancel_futures=failed)
 
     def _page(self, index: int) -> _Fetched:
         """Page ``index`` whole: a short page's rest is asked for until filled or empty."""
