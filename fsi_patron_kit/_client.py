@@ -63,6 +63,8 @@ class BaseClient:
                 raise InputError("profile", f"{profile!r} is a {loaded.vendor} profile, not {client.name}")
             settings = {"url": loaded.url, **loaded.options(client.settings)}
             settings.update({key: loaded.secret(key) for key in client.secrets if key not in overrides})
+            settings.update({key: loaded.secret(key) for key in client.optional_secrets
+                             if key not in overrides and loaded.names_secret(key)})
         return cls(**{**settings, **overrides})
 
     def __enter__(self: C) -> C:

@@ -241,6 +241,28 @@ def error_for_status(status: int | None) -> type[APIError]:
     return APIError
 
 
+def json_answer(response: requests.Response, *, vendor: str, action: str) -> Any:
+    """The JSON of a successful answer (None when it is empty); APIError if it is not JSON."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise APIError("answer is not JSON", status=response.status_code, vendor=vendor, action=action) from None
+
+
+def answer_error(response: requests.Response, message: str, *, vendor: str, action: str,
+                 code: str | int | None = None, cls: type[APIError] | None = None, **extra: Any) -> APIError:
+    """The typed exception for a failed answer: the class its status means (unless the vendor's
+    code says better), the vendor's code and message, the redacted URL, and a 429's wait."""
+    cls = cls or error_for_status(response.status_code)
+    if cls is RateLimitError:
+        extra["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
+    return cls(message, status=response.status_code, code=code, vendor=vendor,
+               method=response.request.method or "" if response.request is not None else "",
+               url=redact_url(response.url or ""), action=action, **extra)
+
+
 class Transport:
     """A pooled ``requests.Session`` for one client, with everything around it."""
 

@@ -25,6 +25,7 @@ BUILTIN = (
     "fsi_patron_kit.fsi.spec",
     "fsi_patron_kit.folio.spec",
     "fsi_patron_kit.wise.spec",
+    "fsi_patron_kit.polaris.spec",
 )
 
 
@@ -42,8 +43,10 @@ class ClientSpec:
 
     ``settings`` are the profile settings this client takes besides the common ones, each with
     the function that reads it (environment values arrive as text). ``secrets`` are resolved
-    from the environment or a prompt, never from the profile file. ``sandbox`` turns the
-    vendor's running emulator into this client's constructor arguments.
+    from the environment or a prompt, never from the profile file; ``optional_secrets`` only
+    when the profile names them (a Wise library without a payment account has no payment
+    password). ``sandbox`` turns the vendor's running emulator into this client's constructor
+    arguments.
     """
 
     name: str
@@ -51,6 +54,7 @@ class ClientSpec:
     sandbox: Callable[[Any], dict[str, Any]]
     settings: Mapping[str, Callable[[Any], Any]] = attrs.field(factory=dict)
     secrets: tuple[str, ...] = ()
+    optional_secrets: tuple[str, ...] = ()
 
     def load(self) -> type:
         return load(self.target)
@@ -94,7 +98,7 @@ def register(spec: VendorSpec) -> VendorSpec:
     """Add (or replace) a vendor. Built-in vendors register themselves through :data:`BUILTIN`."""
     with _lock:
         _vendors[spec.name] = spec
-        add_secret_names(name for client in spec.clients for name in client.secrets)
+        add_secret_names(name for client in spec.clients for name in (*client.secrets, *client.optional_secrets))
     return spec
 
 

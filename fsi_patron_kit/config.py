@@ -96,6 +96,10 @@ class Profile:
             f"secret not found; set the environment variable {env_name}",
         )
 
+    def names_secret(self, key: str) -> bool:
+        """Whether the profile says where ``key`` comes from (the file names a source, or its
+        environment variable is set): an optional secret is resolved only then."""
+        return key in self.secret_sources or bool(os.environ.get(env_var(self.name, key)))
 
     def options(self, vendor_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The profile's client settings, typed (environment values arrive as text).

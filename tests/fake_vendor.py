@@ -143,8 +143,10 @@ class FakeAuth(SessionAuth):
 class FakeClient(TokenClient):
     vendor = "fake"
 
-    def __init__(self, *, url: str, passphrase: str | Secret, realm: str = "main", **transport: Any) -> None:
+    def __init__(self, *, url: str, passphrase: str | Secret, realm: str = "main",
+                 vault_key: str | Secret | None = None, **transport: Any) -> None:
         self.realm = realm
+        self.vault_key = Secret.of(vault_key, field="vault_key") if vault_key is not None else None
         self._auth = FakeAuth(Secret.of(passphrase, field="passphrase"))
         self._open(url, self._auth, lambda response: None, transport)
 
@@ -159,6 +161,7 @@ SPEC = VendorSpec(
     name="fake",
     title="Fake Library",
     clients=(ClientSpec(name="fake", target=FakeClient, settings={"realm": str}, secrets=("passphrase",),
+                        optional_secrets=("vault_key",),
                         sandbox=lambda emulator: {"url": emulator.url, "passphrase": PASSPHRASE}),),
     emulator=FakeEmulator,
     default_size=10,

@@ -43,7 +43,10 @@ def test_a_profile_of_a_registered_vendor_reads_its_settings_and_secrets(fake, m
         monkeypatch.setenv("PATRON_KIT_BRANCH_PASSPHRASE", fake_vendor.PASSPHRASE)
         client = pk.connect(profile="branch")
         assert client.realm == "north"
+        assert client.vault_key is None  # optional, and this profile does not name it
         assert len(client.patrons()) == 3
+        monkeypatch.setenv("PATRON_KIT_BRANCH_VAULT_KEY", "vault-key-value")
+        assert pk.connect(profile="branch").vault_key.reveal() == "vault-key-value"
     finally:
         emulator.stop()
 

@@ -24,12 +24,12 @@ import attrs
 import requests
 
 from .._display import attrs_card
-from .._http import Call, Transport, error_for_status, parse_retry_after
+from .._http import Call, Transport, answer_error, json_answer
 from .._redact import redact_url
 from .._session import Grant, SessionAuth
 from .._time import parse_instant
 from ..config import Secret
-from ..errors import APIError, AuthError, ConflictError, InputError, NotFoundError, RateLimitError
+from ..errors import AuthError, ConflictError, InputError, NotFoundError
 
 VENDOR = "folio"
 
@@ -53,18 +53,10 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 def decode(response: requests.Response, *, action: str, vendor: str = VENDOR) -> Any:
     """The answer's JSON (None when empty), or the typed exception it stands for."""
     if response.ok:
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise APIError("answer is not JSON", status=response.status_code, vendor=vendor, action=action) from None
+        return json_answer(response, vendor=vendor, action=action)
     code, message = error_of(response)
     cls = NotFoundError if code in NOT_FOUND_CODES else ConflictError if code in CONFLICT_CODES else None
-    cls = cls or error_for_status(response.status_code)
-    extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
-    raise cls(message, status=response.status_code, code=code, vendor=vendor, method=response.request.method or "",
-              url=redact_url(response.url or ""), action=action, **extra)
+    raise answer_error(response, message, vendor=vendor, action=action, code=code, cls=cls)
 
 
 def error_of(response: requests.Response) -> tuple[str | None, str]:

@@ -10,15 +10,14 @@ property it does not model, so nothing is lost on a round trip.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import attrs
-import cattrs
 import pandas as pd
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._display import card
 from .._frames import BOOL, DATETIME, FLOAT, INT, Column, FrameSpec, flatten
+from .._models import WireModels, private, raw_field
 
 __all__ = [
     "Money", "Item", "Loan", "Hold", "Charge", "Account", "ServicePoint",
@@ -27,74 +26,11 @@ __all__ = [
     "ErrorParameter", "Error", "Errors", "EdgeError",
 ]
 
-T = TypeVar("T")
-_converter = cattrs.Converter()
-_converter.register_structure_hook(int | str, lambda value, _: value)  # the edge error's code
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _private(**kwargs: Any) -> Any:
-    """A field kept out of repr: personal data."""
-    return attrs.field(default=None, repr=False, **kwargs)
-
-
-class _Wire:
-    """Reading from and writing to FOLIO JSON, shared by every model."""
-
-    @classmethod
-    def from_wire(cls: type[T], data: Mapping[str, Any]) -> T:
-        return _converter.structure(dict(data), cls)
-
-    def to_wire(self) -> dict[str, Any]:
-        return _converter.unstructure(self)
-
-
-def _register(cls: type[T]) -> type[T]:
-    """Build the converter's hooks for ``cls`` (nested models must be registered first)."""
-    special = getattr(cls, "__wire_names__", {})
-    names = {
-        a.name: override(rename=special.get(a.name, camel(a.name)),
-                         omit_if_default=False if isinstance(a.default, attrs.Factory) else None)
-        for a in attrs.fields(cls) if a.name != "raw"
-    }
-    wire_names = {o.rename for o in names.values()}
-    keeps_raw = "raw" in attrs.fields_dict(cls)
-    if keeps_raw:
-        names["raw"] = override(omit=True)
-    structure = make_dict_structure_fn(cls, _converter, **names)
-    unstructure = make_dict_unstructure_fn(cls, _converter, _cattrs_omit_if_default=True, **names)
-    if keeps_raw:  # remember the wire record, and give back on writing what the model lacks
-        structure = _with_raw(structure)
-        unstructure = _with_extras(unstructure, wire_names)
-    _converter.register_structure_hook(cls, structure)
-    _converter.register_unstructure_hook(cls, unstructure)
-    return cls
-
-
-def _with_raw(structure: Any) -> Any:
-    def structure_keeping_raw(data: Mapping[str, Any], kind: type) -> Any:
-        return attrs.evolve(structure(data, kind), raw=dict(data))
-
-    return structure_keeping_raw
-
-
-def _with_extras(unstructure: Any, wire_names: set[str]) -> Any:
-    def unstructure_with_extras(instance: Any) -> dict[str, Any]:
-        extras = {k: v for k, v in instance.raw.items() if k not in wire_names}
-        return {**extras, **unstructure(instance)}
-
-    return unstructure_with_extras
-
-
-def model(cls: type[T]) -> type[T]:
-    return _register(attrs.frozen(kw_only=True)(cls))
-
-
-_RAW = attrs.field(factory=dict, repr=False, eq=False)
+_models = WireModels(keep_extras=True, omit_defaults=True)
+_models.converter.register_structure_hook(int | str, lambda value, _: value)  # the edge error's code
+_converter = _models.converter
+_Wire = _models.Wire
+model = _models.model
 
 
 # -- account: money, items, loans, holds, charges --------------------------------------------
@@ -120,7 +56,7 @@ class Loan(_Wire):
     due_date: str
     overdue: bool
     id: str | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
 
 @model
@@ -137,7 +73,7 @@ class Hold(_Wire):
     cancellation_additional_information: str | None = None
     canceled_date: str | None = None
     patron_comments: str | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
 
 @model
@@ -190,7 +126,7 @@ class Account(_Wire):
     holds: list[Hold] = attrs.field(factory=list, repr=False)
     loans: list[Loan] = attrs.field(factory=list, repr=False)
     id: str | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     @property
     def loans_frame(self) -> pd.DataFrame:
@@ -227,28 +163,28 @@ SERVICE_POINT_FRAME = FrameSpec((Column("id"), Column("name"), Column("discovery
 # -- staging users and external patrons -------------------------------------------------------
 @model
 class GeneralInfo(_Wire):
-    first_name: str | None = _private()
-    last_name: str | None = _private()
-    preferred_first_name: str | None = _private()
-    middle_name: str | None = _private()
+    first_name: str | None = private()
+    last_name: str | None = private()
+    preferred_first_name: str | None = private()
+    middle_name: str | None = private()
     external_system_id: str | None = None
 
 
 @model
 class AddressInfo(_Wire):
-    address_line0: str | None = _private()
-    address_line1: str | None = _private()
-    city: str | None = _private()
-    province: str | None = _private()
-    zip: str | None = _private()
+    address_line0: str | None = private()
+    address_line1: str | None = private()
+    city: str | None = private()
+    province: str | None = private()
+    zip: str | None = private()
     country: str | None = None
 
 
 @model
 class ContactInfo(_Wire):
-    email: str | None = _private()
-    phone: str | None = _private()
-    mobile_phone: str | None = _private()
+    email: str | None = private()
+    phone: str | None = private()
+    mobile_phone: str | None = private()
 
 
 @model
@@ -275,7 +211,7 @@ class StagingUser(_Wire):
     address_info: AddressInfo | None = None
     preferred_email_communication: list[str] | None = None
     metadata: Metadata | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     def _repr_html_(self) -> str:
         rows = [("externalSystemId", self.external_system_id), ("status", self.status),
@@ -293,7 +229,7 @@ class ExternalPatron(_Wire):
     contact_info: ContactInfo
     address_info: AddressInfo | None = None
     preferred_email_communication: list[str] | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     def _repr_html_(self) -> str:
         rows = [("externalSystemId", self.general_info.external_system_id), ("name", _name(self.general_info)),
@@ -333,27 +269,27 @@ class Address(_Wire):
     address_type_id: str
     id: str | None = None
     country_id: str | None = None
-    address_line1: str | None = _private()
-    address_line2: str | None = _private()
-    city: str | None = _private()
-    region: str | None = _private()
-    postal_code: str | None = _private()
+    address_line1: str | None = private()
+    address_line2: str | None = private()
+    city: str | None = private()
+    region: str | None = private()
+    postal_code: str | None = private()
     primary_address: bool | None = None
 
 
 @model
 class Personal(_Wire):
     last_name: str = attrs.field(repr=False)
-    first_name: str | None = _private()
-    middle_name: str | None = _private()
-    preferred_first_name: str | None = _private()
-    email: str | None = _private()
-    phone: str | None = _private()
-    mobile_phone: str | None = _private()
-    date_of_birth: str | None = _private()
+    first_name: str | None = private()
+    middle_name: str | None = private()
+    preferred_first_name: str | None = private()
+    email: str | None = private()
+    phone: str | None = private()
+    mobile_phone: str | None = private()
+    date_of_birth: str | None = private()
     addresses: list[Address] | None = attrs.field(default=None, repr=False)
     preferred_contact_type_id: str | None = None
-    profile_picture_link: str | None = _private()
+    profile_picture_link: str | None = private()
 
 
 @model
@@ -361,7 +297,7 @@ class User(_Wire):
     """A FOLIO user, as registration-status answers it."""
 
     id: str | None = None
-    username: str | None = _private()
+    username: str | None = private()
     external_system_id: str | None = None
     barcode: str | None = None
     active: bool | None = None
@@ -379,7 +315,7 @@ class User(_Wire):
     metadata: dict[str, Any] | None = attrs.field(default=None, repr=False)
     tags: dict[str, Any] | None = attrs.field(default=None, repr=False)
     custom_fields: dict[str, Any] | None = attrs.field(default=None, repr=False)
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     def _repr_html_(self) -> str:
         personal = self.personal

@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 import attrs
 import requests
 
-from .._http import Call, Transport, error_for_status, parse_retry_after
+from .._http import Call, Transport, answer_error, json_answer
 from .._redact import redact_url, register_secret
 from .._session import Grant, SessionAuth, SessionInfo
 from ..config import Secret
-from ..errors import APIError, AuthError, ConfigError, RateLimitError
+from ..errors import APIError, AuthError, ConfigError
 
 VENDOR = "wise"
 SECONDS_PER_DAY = 86_400
@@ -89,21 +89,13 @@ class ValidationFailed(APIError):
 def decode(response: requests.Response, *, action: str) -> Any:
     """The answer's JSON (None when empty), or the typed exception it stands for."""
     if response.ok:
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise APIError("answer is not JSON", status=response.status_code, vendor=VENDOR, action=action) from None
-    where = {"status": response.status_code, "vendor": VENDOR, "method": response.request.method or "",
-             "url": redact_url(response.url or ""), "action": action}
+        return json_answer(response, vendor=VENDOR, action=action)
     problems = problems_of(response)
     if problems:
         message = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        raise ValidationFailed(message, problems=problems, code=problems[0].code, **where)
-    cls = error_for_status(response.status_code)
-    extra = {"retry_after": parse_retry_after(response.headers.get("Retry-After"))} if cls is RateLimitError else {}
-    raise cls(message_of(response), **where, **extra)
+        raise answer_error(response, message, vendor=VENDOR, action=action, code=problems[0].code,
+                           cls=ValidationFailed, problems=problems)
+    raise answer_error(response, message_of(response), vendor=VENDOR, action=action)
 
 
 def problems_of(response: requests.Response) -> tuple[Problem, ...]:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
-import cattrs
 import pandas as pd
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._display import card
 from .._frames import BOOL, DATETIME, INT, Column, FrameSpec
+from .._models import WireModels, private, raw_field
 from ..config import Secret
 
 __all__ = [
@@ -28,8 +27,8 @@ __all__ = [
     "ExternalCustomer", "StoredCustomer", "RegistrationStep", "Registration", "BLOCK_FLAGS",
 ]
 
-T = TypeVar("T")
-_converter = cattrs.Converter()
+_models = WireModels(raw_filter=lambda data: {k: v for k, v in data.items() if k != "token"})
+_converter = _models.converter
 
 
 def _to_date(value: Any, _: Any) -> date | None:
@@ -44,57 +43,18 @@ _converter.register_unstructure_hook(date, lambda value: value.isoformat())
 _converter.register_structure_hook(int | None, lambda value, _: None if value in (None, "") else int(value))
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _private(**kwargs: Any) -> Any:
-    """A field kept out of repr: personal data."""
-    return attrs.field(default=None, repr=False, **kwargs)
-
-
-class _Wire:
-    @classmethod
-    def from_wire(cls: type[T], data: Mapping[str, Any]) -> T:
-        return _converter.structure(dict(data), cls)
-
-    def to_wire(self) -> dict[str, Any]:
-        return _converter.unstructure(self)
-
-
-def model(cls: type[T]) -> type[T]:
-    """An attrs model whose converter hooks map snake_case to Wise's names (and keep ``raw``)."""
-    cls = attrs.frozen(kw_only=True)(cls)
-    special = getattr(cls, "__wire_names__", {})
-    names = {a.name: override(rename=special.get(a.name, camel(a.name))) for a in attrs.fields(cls)
-             if a.name != "raw"}
-    keeps_raw = "raw" in attrs.fields_dict(cls)
-    if keeps_raw:
-        names["raw"] = override(omit=True)
-    structure = make_dict_structure_fn(cls, _converter, **names)
-    if keeps_raw:
-        plain = structure
-
-        def structure(data: Mapping[str, Any], kind: type) -> Any:
-            return attrs.evolve(plain(data, kind), raw={k: v for k, v in data.items() if k != "token"})
-
-    _converter.register_structure_hook(cls, structure)
-    _converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, _converter, **names))
-    return cls
-
-
-_RAW = attrs.field(factory=dict, repr=False, eq=False)
+_Wire = _models.Wire
+model = _models.model
 
 
 # -- patrons ------------------------------------------------------------------------------------
 @model
 class Address(_Wire):
-    street: str | None = _private()
-    house_number: str | None = _private()
-    addition: str | None = _private()
-    zip_code: str | None = _private()
-    city: str | None = _private()
+    street: str | None = private()
+    house_number: str | None = private()
+    addition: str | None = private()
+    zip_code: str | None = private()
+    city: str | None = private()
     region: str | None = None
     country: str | None = None
     type: str | None = "H"
@@ -114,19 +74,19 @@ class Patron(_Wire):
 
     patron_system_id: str
     patron_id: int | None = None
-    initials: str | None = _private()
-    first_name: str | None = _private()
-    prefix: str | None = _private()
-    last_name: str | None = _private()
-    middle_name: str | None = _private()
-    display_name: str | None = _private()
-    date_of_birth: date | None = _private()
-    gender: str | None = _private()
+    initials: str | None = private()
+    first_name: str | None = private()
+    prefix: str | None = private()
+    last_name: str | None = private()
+    middle_name: str | None = private()
+    display_name: str | None = private()
+    date_of_birth: date | None = private()
+    gender: str | None = private()
     addresses: list[Address] = attrs.field(factory=list, repr=False)
-    phone_number: str | None = _private()
-    sms_number: str | None = _private()
-    email_address: str | None = _private()
-    username: str | None = _private()
+    phone_number: str | None = private()
+    sms_number: str | None = private()
+    email_address: str | None = private()
+    username: str | None = private()
     language: str | None = None
     home_branch: str | None = None
     home_branch_name: str | None = None
@@ -138,7 +98,7 @@ class Patron(_Wire):
     payment_id: str | None = None
     customer_tag: str | None = None
     registration_date: str | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     def _repr_html_(self) -> str:
         cards = ", ".join(c.card_number for c in self.library_cards)
@@ -158,7 +118,7 @@ class CardValidation(_Wire):
     library_id: str
     valid: bool
     membership_expiry_date: date | None = None
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
 
 _converter.register_structure_hook(Secret, lambda value, _: Secret(value, pin=False))
@@ -176,8 +136,8 @@ class PatronLogin(_Wire):
     patron_system_id: str
     token: Secret = attrs.field(repr=False)
     membership_expiry_date: date | None = None
-    username: str | None = _private()
-    raw: Mapping[str, Any] = _RAW
+    username: str | None = private()
+    raw: Mapping[str, Any] = raw_field()
 
 
 BLOCK_FLAGS = ("address_block", "general_block", "online_block", "customer_at_terminal_block",
@@ -197,7 +157,7 @@ class Blocks(_Wire):
     patron_card_block: bool = False
     block_message: str = ""
     block_details: str = ""
-    raw: Mapping[str, Any] = _RAW
+    raw: Mapping[str, Any] = raw_field()
 
     @property
     def active(self) -> tuple[str, ...]:

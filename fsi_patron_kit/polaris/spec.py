@@ -1,0 +1,41 @@
+"""Polaris's registration: its client, profile settings and secret, and its sandbox emulator.
+
+The workflow adapter (canonical frame, bulk target) is not written yet. It would map, from
+``Client.get_patron``: PatronID -> record key, Barcode, Registration.Username, NameFirst/NameLast,
+EmailAddress, PhoneVoice1, PatronCodeID -> group, ExpirationDate -> expires, OrganizationID ->
+branch, UpdateDate -> updated, and PrivateFieldsCleared -> "hidden, not missing" for the blanked
+fields. Patrons would be read by id or barcode lists (the staff API has no patron search). Its bulk
+target would run ``update_registration`` per row with the row's own answer policy, journaling a
+``PromptRequired`` with its prompt as the row's failure: Polaris saves only at the last step, so
+nothing is half-saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._registry import ClientSpec, VendorSpec
+
+
+def _sandbox_arguments(emulator: Any) -> dict[str, Any]:
+    return {"url": emulator.url, "domain": emulator.credentials.domain, "username": emulator.credentials.username,
+            "password": emulator.credentials.password, "site_domain": emulator.site_domain, "org_id": 3,
+            "site_timezone": emulator.site_timezone}
+
+
+SPEC = VendorSpec(
+    name="polaris",
+    title="Polaris ApplicationServices",
+    clients=(
+        ClientSpec(
+            name="polaris",
+            target="fsi_patron_kit.polaris.client:Client",
+            settings={"domain": str, "username": str, "lang": str, "product_id": int, "site_domain": str,
+                      "org_id": int, "workstation_id": int, "site_timezone": str, "renew_margin": float},
+            secrets=("password",),
+            sandbox=_sandbox_arguments,
+        ),
+    ),
+    emulator="fsi_patron_kit.sandbox.polaris:for_sandbox",
+    default_size=200,
+)
