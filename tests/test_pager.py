@@ -218,3 +218,10 @@ def test_paging_strategies_name_their_slices():
     assert Offsets(25).rest(Slice(number=1, offset=0, size=25), 10) == Slice(number=1, offset=10, size=15)
     assert Offsets(25).rest(Slice(number=1, offset=0, size=25), 0) is None
     assert PageNumbers(25).rest(Slice(number=1, offset=0, size=25), 10) is None
+
+
+def test_one_text_progress_bar_counts_the_rows(client, emulator, capsys):
+    client.search(page_size=500, progress="text")
+    bars = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "searchpatron" in line]
+    assert bars and "1500" in bars[-1]
+    assert len({line.split(":")[0] for line in bars}) == 1  # one bar, redrawn
