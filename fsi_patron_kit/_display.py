@@ -64,11 +64,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def check_progress(progress: Any) -> Progress:
+    if not (isinstance(progress, bool) or progress in ("auto", "text", "off")):
+        raise InputError("progress", "must be True, False, 'auto', 'text' or 'off'")
+    return progress
+
+
 def progress_bar(progress: Progress, *, desc: str, total: int | None = None, unit: str = " rows") -> Any:
     """One tqdm bar, or a silent one. ``"text"`` avoids the widget where ipywidgets is missing."""
-    if progress not in (True, False, "auto", "text", "off"):
-        raise InputError("progress", "must be True, False, 'auto', 'text' or 'off'")
-    if progress == "text":
+    if check_progress(progress) == "text":
         from tqdm.std import tqdm
     else:
         from tqdm.auto import tqdm

@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 import pandas as pd
 
-from ._display import Progress, progress_bar
+from ._display import Progress, check_progress, progress_bar
 from ._frames import FrameSpec
 from .errors import APIError, InputError, RateLimitError
 
@@ -143,7 +143,7 @@ class Pager:
         self.paging = paging
         self.frame_spec = frame
         self.workers = check_workers(workers)
-        self.progress = progress
+        self.progress = check_progress(progress)
         self.label = label
         self.max_pages = max_pages
         self.vendor = vendor

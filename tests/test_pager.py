@@ -123,9 +123,10 @@ def test_bad_workers_are_refused_before_anything_is_sent(client, emulator, worke
     assert emulator.counters.requests == 0
 
 
-def test_a_bad_progress_switch_is_refused_before_anything_is_sent(client, emulator):
+@pytest.mark.parametrize("progress", ["loud", 1, None])
+def test_a_bad_progress_switch_is_refused_before_anything_is_sent(client, emulator, progress):
     with pytest.raises(InputError) as caught:
-        client.search(progress="loud")
+        client.search(progress=progress)
     assert caught.value.field == "progress"
     assert emulator.counters.requests == 0
 
