@@ -9,18 +9,19 @@ QUIETLY = > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 .PHONY: demo test lint docs bench lab sandbox clean
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip $(QUIETLY)
+	@echo "creating $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip $(QUIETLY)
 
 $(VENV)/.installed-notebooks: setup.cfg pyproject.toml | $(PY)
 	@echo "installing the kit and the notebook extras into $(VENV) ..."
-	$(PY) -m pip install --quiet -e ".[notebooks]" $(QUIETLY)
-	touch $@
+	@$(PY) -m pip install --quiet -e ".[notebooks]" $(QUIETLY)
+	@touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(PY)
 	@echo "installing the kit and the development extras into $(VENV) ..."
-	$(PY) -m pip install --quiet -e ".[dev]" $(QUIETLY)
-	touch $@ $(VENV)/.installed-notebooks
+	@$(PY) -m pip install --quiet -e ".[dev]" $(QUIETLY)
+	@touch $@ $(VENV)/.installed-notebooks
 
 demo: $(VENV)/.installed-notebooks
 	@$(PY) -m fsi_patron_kit.cli demo --output build/demo
