@@ -27,11 +27,13 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .options import options
 
 __all__ = [
     "__version__",
     "connect",
     "vendors",
+    "options",
     "RetryPolicy",
     "Profile",
     "Secret",

@@ -45,6 +45,11 @@ class SessionInfo:
     logins: int
     renewals: int
 
+    def _repr_html_(self) -> str:
+        from ._display import attrs_card
+
+        return attrs_card("session", self)
+
 
 class SessionAuth:
     """The transport's auth hook for vendors with session tokens (thread-safe).

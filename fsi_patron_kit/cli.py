@@ -7,9 +7,14 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from ._version import __version__
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="patron-kit", description="Library patron APIs from Python notebooks.")
+    parser = argparse.ArgumentParser(
+        prog="patron-kit", description="Library patron APIs from Python notebooks.",
+        epilog="examples: patron-kit sandbox --only fsi | patron-kit demo --notebooks notebooks")
+    parser.add_argument("--version", action="version", version=f"patron-kit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("sandbox", help="serve the vendor emulators on 127.0.0.1 until interrupted")

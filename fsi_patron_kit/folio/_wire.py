@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import requests
 
+from .._display import attrs_card
 from .._http import Call, Transport, answer_error, json_answer
 from .._redact import redact_url
 from .._session import Grant, SessionAuth
@@ -96,6 +97,9 @@ class SessionInfo:
     expires_at: datetime | None
     logins: int
     refreshes: int
+
+    def _repr_html_(self) -> str:
+        return attrs_card("FOLIO session", self)
 
 
 @attrs.frozen

@@ -19,6 +19,7 @@ from .._checks import check_flag, check_header_value, check_text, path_segment
 from .._client import TokenClient, TransportOptions
 from .._frames import flatten
 from .._http import Call, Preview
+from .._pager import DEFAULT_WORKERS, check_workers
 from ..config import Secret
 from ..errors import InputError, NotFoundError
 from . import _schemas, _wire
@@ -42,6 +43,7 @@ class Client(TokenClient):
         username: a FOLIO user allowed to call mod-patron.
         password: that user's password (kept as a :class:`~fsi_patron_kit.config.Secret`).
         renew_margin: refresh the access token this many seconds before it expires.
+        workers: pages a listing fetches at once (and the profile setting ``workers``).
         **transport: :class:`~fsi_patron_kit._client.TransportOptions` (timeout, retry,
             pool_size, record_bodies, allow_insecure_http, verify).
     """
@@ -57,9 +59,11 @@ class Client(TokenClient):
         username: str,
         password: str | Secret,
         renew_margin: float = 30.0,
+        workers: int = DEFAULT_WORKERS,
         **transport: Unpack[TransportOptions],
     ) -> None:
         password = Secret.of(password, field="password")  # masked at once, even in a traceback's locals
+        self.workers = check_workers(workers)
         self._auth = _wire.FolioAuth(check_header_value("tenant", tenant), check_text("username", username),
                                      password, renew_margin=renew_margin)
         self._open(url, self._auth, _wire.describe, transport)

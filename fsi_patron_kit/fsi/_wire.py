@@ -168,6 +168,8 @@ class FsiAuth(SessionAuth):
     def apply(self, call: Call, credentials: Tokens | None) -> Call:
         payload = dict(call.json if call.json is not None else call.data or {})
         payload["token"] = credentials.token if credentials is not None else None
+        if call.json is None and call.data is not None:  # a form post stays one (the structured keyword)
+            return attrs.evolve(call, data={k: v for k, v in payload.items() if v is not None})
         return attrs.evolve(call, **self._encode(payload))
 
     def is_rejection(self, response: requests.Response) -> bool:

@@ -7,6 +7,7 @@ the two; the cattrs converter, the frame spec and request building all read it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .._checks import check_chars, check_email, check_text
-from .._display import card
+from .._display import card, masked_body
 from .._frames import Column, FrameSpec
 from ..errors import InputError
 
@@ -90,7 +91,8 @@ class SetResult:
         rows = [("itemindex", self.itemindex), ("status", self.status), ("message", self.message)]
         if self.patron is not None:
             rows.append(("barcode", self.patron.barcode))
-        return card("FSI setpatron", rows)
+        payload = {"payload": json.dumps(masked_body(dict(self.payload)), indent=2)} if self.payload else None
+        return card("FSI setpatron", rows, details=payload)
 
 
 def _wire_rename() -> dict[str, Any]:

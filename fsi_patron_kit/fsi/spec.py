@@ -18,7 +18,7 @@ SPEC = VendorSpec(
         ClientSpec(
             name="fsi",
             target="fsi_patron_kit.fsi.client:Client",
-            settings={"encoding": str, "renew_margin": float},
+            settings={"encoding": str, "renew_margin": float, "workers": int},
             secrets=("apikey", "apisecret"),
             sandbox=_sandbox_arguments,
         ),
