@@ -532,6 +532,10 @@ def test_a_secret_passed_to_connect_shows_in_no_traceback():
     error = failure_of(lambda: connect("fsi", apikey=KEY.value, apisecret=SECRET.value, url=1))
     assert isinstance(error, ConfigError) and error.field == "url"
     assert_no_secret_in_frames(error, {KEY.value, SECRET.value})
+    # a secret name only a vendor's registration declares (Wise's payment account)
+    error = failure_of(lambda: connect("wise", payment_username="payer", payment_password=PASSWORD.value, url=1))
+    assert isinstance(error, ConfigError) and error.field == "url"
+    assert_no_secret_in_frames(error, {PASSWORD.value})
 
 
 # -- read_apikey ----------------------------------------------------------------------------------
