@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test lint docs bench sandbox clean
+.PHONY: demo test lint docs bench sandbox clean mutation
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,21 @@ docs: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_fsi.py
 
+# Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
+# of `make test`). One module at a time on two workers; the score table is printed at the end.
+MUTATED := fsi_patron_kit._redact fsi_patron_kit._frames fsi_patron_kit.fsi._wire fsi_patron_kit.folio._wire fsi_patron_kit._http
+
+mutation: $(VENV)/.installed-dev
+	rm -rf mutants && mkdir -p build
+	for module in $(MUTATED); do \
+		echo "mutmut: $$module"; \
+		$(VENV)/bin/mutmut run --max-children 2 "$$module.*" > build/mutation-$$module.log 2>&1 \
+			|| { tail -20 build/mutation-$$module.log; exit 1; }; \
+	done
+	$(PY) benchmarks/mutation.py
+
 sandbox: $(VENV)/.installed-notebooks
 	$(PY) -m fsi_patron_kit.cli sandbox
 
 clean:
-	rm -rf build $(VENV) *.egg-info
+	rm -rf build $(VENV) *.egg-info mutants
