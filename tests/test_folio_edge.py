@@ -11,7 +11,7 @@ import pytest
 
 from fsi_patron_kit import AuthError, ConflictError, NotFoundError, TransportError
 from fsi_patron_kit.folio import ExternalPatron, make_apikey, read_apikey
-from fsi_patron_kit.sandbox._foliodata import PATRON_GROUPS, REMOTE_GROUP
+from fsi_patron_kit.sandbox.folio.data import PATRON_GROUPS, REMOTE_GROUP
 
 from .conftest import make_edge_client
 
