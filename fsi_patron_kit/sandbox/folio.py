@@ -113,6 +113,8 @@ from ._foliodata import (
     iso,
 )
 from ._server import Counters, EmulatorServer, FaultLayer, Knobs
+from .folio_users import ROUTES as MOD_USERS_ROUTES
+from .folio_users import ModUsers
 
 TENANT = "sandbox"
 ACCESS_TOKEN_LIFETIME = 600.0
@@ -246,6 +248,7 @@ GATEWAY_ROUTES = Map([
     Rule("/patron/account/<user_id>/instance/<instance_id>/allowed-service-points", methods=["GET"],
          endpoint="instance_service_points"),
     Rule("/patron/account/<user_id>/hold/<hold_id>/cancel", methods=["POST"], endpoint="cancel_hold"),
+    *MOD_USERS_ROUTES,
 ], merge_slashes=False)
 EDGE_ROUTES = Map([
     Rule("/patron/account/<caller>", methods=["POST"], endpoint="create_external_patron"),
@@ -294,6 +297,9 @@ class FolioEmulator:
         self._clock = clock
         self._lock = threading.RLock()
         self._data = generate(users, seed=seed, today=self.today)
+        self.planted.update(self._data.audit)
+        self.mod_users = ModUsers(users=self._data.users, groups=self.patron_groups, now=self._now,
+                                  write=self.counters.write)
         self._items = {item["id"]: item for item in self._data.items}
         self._instances = {instance["id"]: instance for instance in self._data.instances}
         self.caller_id: str = self._data.users[0]["externalSystemId"]  # the administrator, an active staff user
@@ -411,7 +417,8 @@ class FolioEmulator:
             try:
                 with self._lock:
                     admit(request, endpoint, args)
-                    response = getattr(self, f"_{endpoint}")(request, **args)
+                    handler = self.mod_users.handler(endpoint) or getattr(self, f"_{endpoint}")
+                    response = handler(request, **args)
             except HTTPException as refusal:
                 response = refusal.get_response()
         return response(environ, start_response)
