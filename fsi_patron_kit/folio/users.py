@@ -51,6 +51,12 @@ class UsersMixin:
 
     _send: Callable[[Call], Any]
     _transport: Any
+    _auth: Any
+
+    @property
+    def tenant(self) -> str:
+        """The tenant the client speaks to (its ``X-Okapi-Tenant``)."""
+        return self._auth.tenant
 
     def users(self, query: str = ALL_USERS, *, page_size: int = 1000, max_rows: int | None = None) -> pd.DataFrame:
         """Every user matching the CQL ``query`` (all of them by default), one row each.
