@@ -26,6 +26,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .workflows import Audit, audit, check, checks, patrons, validate
 
 __all__ = [
     "__version__",
@@ -35,6 +36,12 @@ __all__ = [
     "Profile",
     "Secret",
     "load_profile",
+    "patrons",
+    "audit",
+    "Audit",
+    "validate",
+    "check",
+    "checks",
     "PatronKitError",
     "InputError",
     "ConfigError",

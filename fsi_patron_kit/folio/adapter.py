@@ -80,6 +80,8 @@ class FolioAdapter:
         """Why the kit would refuse to send ``value`` for ``column`` in a FOLIO user, or None."""
         if column not in self.writable:
             return "a FOLIO user has no field for this column"
+        if value is None:
+            return "must be non-empty (personal.lastName is required)" if column == "last_name" else None
         if column == "active":
             return None if isinstance(value, bool) else "must be True or False"
         if column in ("expires", "birth_date"):
