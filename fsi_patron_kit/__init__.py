@@ -26,7 +26,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .workflows import Audit, audit, check, checks, patrons, validate
+from .workflows import Audit, audit, available_checks, check, patrons, validate
 
 __all__ = [
     "__version__",
@@ -41,7 +41,7 @@ __all__ = [
     "Audit",
     "validate",
     "check",
-    "checks",
+    "available_checks",
     "PatronKitError",
     "InputError",
     "ConfigError",

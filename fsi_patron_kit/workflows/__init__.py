@@ -2,7 +2,7 @@
 
 from .audit import Audit, audit
 from .canonical import CANONICAL, COLUMNS, patrons
-from .checks import Check, check, checks
+from .checks import Check, available_checks, check
 from .validate import validate
 
-__all__ = ["patrons", "audit", "Audit", "validate", "check", "checks", "Check", "CANONICAL", "COLUMNS"]
+__all__ = ["patrons", "audit", "Audit", "validate", "check", "available_checks", "Check", "CANONICAL", "COLUMNS"]

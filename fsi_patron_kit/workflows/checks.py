@@ -4,7 +4,7 @@ A check is a function of the whole frame that returns which rows fail it: a bool
 (every failing row is a finding on the check's field), or a DataFrame indexed by the failing rows
 with a ``field`` column and, optionally, ``detail``. Checks are vectorised, so an audit of
 100,000 patrons takes seconds. Every check has a severity, a one-line description and, from its
-docstring, a docs entry (``pk.checks()`` lists them)::
+docstring, a docs entry (``pk.available_checks()`` lists them)::
 
     @pk.check("no_barcode", severity="warning", description="A patron without a barcode", field="barcode")
     def no_barcode(frame):
@@ -25,7 +25,7 @@ import pandas as pd
 from .._checks import EMAIL
 from ..errors import InputError
 
-__all__ = ["Check", "check", "checks", "registered", "SEVERITIES"]
+__all__ = ["Check", "check", "available_checks", "registered", "SEVERITIES"]
 
 SEVERITIES = ("error", "warning", "info")
 CheckFunction = Callable[..., "pd.Series | pd.DataFrame"]
@@ -108,7 +108,7 @@ def registered(names: Iterable[str | Check] | None = None) -> list[Check]:
     return chosen
 
 
-def checks() -> pd.DataFrame:
+def available_checks() -> pd.DataFrame:
     """Every registered check: name, severity, field, description and its docs entry."""
     return pd.DataFrame([{"check": c.name, "severity": c.severity, "field": c.field, "description": c.description,
                           "docs": c.docs} for c in _registry.values()]).astype("string")
