@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 import fsi_patron_kit as pk
 from fsi_patron_kit.sandbox import Sandbox
-from fsi_patron_kit.workflows.canonical import CANONICAL, COLUMNS, canonical_frame
+from fsi_patron_kit.workflows.canonical import CANONICAL, COLUMNS, adapter_for, canonical_frame
 
 from .conftest import make_client, make_edge_client, make_folio_client
 
@@ -94,3 +97,21 @@ def test_canonical_frame_fills_what_is_not_given():
     built = canonical_frame({"vendor": "fsi", "record_key": ["1", "2"], "email": ["", " a@b.org"]}, 2)
     assert built["email"].isna().tolist() == [True, False] and built.at[1, "email"] == " a@b.org"
     assert built["active"].isna().all() and built["vendor"].tolist() == ["fsi", "fsi"]
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.mark.parametrize("vendor", ["fsi", "folio"])
+def test_each_vendors_mapping_is_documented_as_its_adapter_maps(vendor):
+    adapter = adapter_for(vendor)
+    page = (DOCS / "vendors" / f"{vendor}.md").read_text()
+    rows = re.findall(r"^\| `([a-z_]+)` \| (`[^`]+`|—) \|", page.split("| Canonical column |", 1)[1], re.MULTILINE)
+    documented = [(column, None if field == "—" else field.strip("`")) for column, field in rows]
+    assert documented == [(column, field) for column, field, _ in adapter.mapping]
+    assert [column for column, _ in documented] == list(COLUMNS)
+
+
+def test_every_check_has_a_docs_entry():
+    page = (DOCS / "audit.md").read_text()
+    assert all(f"### `{name}`" in page for name in pk.available_checks()["check"])
