@@ -103,3 +103,18 @@ def folio_client(folio_emulator):
 def edge_client(folio_emulator):
     with make_edge_client(folio_emulator, record_bodies=True) as made:
         yield made
+
+
+# -- the default sandbox read into the canonical frame, shared by a module's audit tests -------------
+@pytest.fixture(scope="module")
+def audit_sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def audit_frame(audit_sandbox):
+    import fsi_patron_kit as pk
+
+    with make_client(audit_sandbox.fsi) as fsi, make_folio_client(audit_sandbox.folio) as folio:
+        return pk.patrons(fsi, folio)

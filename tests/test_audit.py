@@ -10,11 +10,8 @@ import pandas as pd
 import pytest
 
 import fsi_patron_kit as pk
-from fsi_patron_kit.sandbox import Sandbox
 from fsi_patron_kit.workflows import checks as check_registry
 from fsi_patron_kit.workflows.canonical import canonical_frame
-
-from .conftest import make_client, make_folio_client
 
 NOW = pd.Timestamp("2026-06-01T12:00:00Z")
 ALICE = "2b4c6d8e-1a3f-4c5b-9d7e-0f1a2b3c4d5e"
@@ -22,20 +19,8 @@ BOB = "3c5d7e9f-2b4a-4d6c-8e8f-1a2b3c4d5e6f"
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def frame(sandbox):
-    with make_client(sandbox.fsi) as fsi, make_folio_client(sandbox.folio) as folio:
-        return pk.patrons(fsi, folio)
-
-
-@pytest.fixture(scope="module")
-def result(frame):
-    return pk.audit(frame)
+def result(audit_frame):
+    return pk.audit(audit_frame)
 
 
 def per_vendor(audit: pk.Audit, vendor: str) -> dict[str, int]:
@@ -43,18 +28,18 @@ def per_vendor(audit: pk.Audit, vendor: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("vendor", ["fsi", "folio"])
-def test_the_audit_finds_exactly_what_was_planted(result, sandbox, vendor):
-    planted = getattr(sandbox, vendor).planted
+def test_the_audit_finds_exactly_what_was_planted(result, audit_sandbox, vendor):
+    planted = getattr(audit_sandbox, vendor).planted
     names = {c.name for c in result.checks}
     assert per_vendor(result, vendor) == {name: count for name, count in planted.items() if name in names}
 
 
-def test_folio_inactive_accounts_are_the_planted_inactive_users(sandbox):
+def test_folio_inactive_accounts_are_the_planted_inactive_users(audit_sandbox):
     # The documentation's sum: circulating users made inactive, and remote patrons that expired.
-    planted = sandbox.folio.planted
+    planted = audit_sandbox.folio.planted
     assert planted["inactive_account"] == (planted["inactive"] + planted["remote_expired_yesterday"]
                                            + planted["remote_expired_earlier"])
-    assert planted["inactive_account"] == sum(1 for u in sandbox.folio.users() if not u["active"])
+    assert planted["inactive_account"] == sum(1 for u in audit_sandbox.folio.users() if not u["active"])
 
 
 def clean_records() -> pd.DataFrame:
@@ -100,10 +85,10 @@ def test_each_check_finds_its_own_defect():
 
 
 def test_the_same_person_differing_between_systems():
-    frame = clean_records()
-    frame.loc[3, "external_id"] = "SMS1"  # Alice in both systems by external id: first name, email, barcode differ
-    frame.loc[4, "email"] = "BJONES2@school.example "  # Ben by email: names differ
-    found = pk.audit(frame, checks=["cross_system_conflict"], now=NOW).findings
+    records = clean_records()
+    records.loc[3, "external_id"] = "SMS1"  # Alice in both systems by external id: first name, email, barcode differ
+    records.loc[4, "email"] = "BJONES2@school.example "  # Ben by email: names differ
+    found = pk.audit(records, checks=["cross_system_conflict"], now=NOW).findings
     pairs = set(zip(found["record_key"], found["field"], strict=True))
     assert pairs == {("0000001", "first_name"), (ALICE, "first_name"), ("0000001", "email"), (ALICE, "email"),
                      ("0000001", "barcode"), (ALICE, "barcode"),
@@ -113,15 +98,15 @@ def test_the_same_person_differing_between_systems():
                                     "differs between systems (matched by email)"}
 
 
-def test_a_users_own_check(frame):
+def test_a_users_own_check(audit_frame):
     @pk.check("no_room_for_teacher", severity="info", description="A teacher without a room", field="room")
     def no_room_for_teacher(patrons):
         """Teachers need a room for class sets."""
         return patrons["role"].eq("TEACHER").fillna(False) & patrons["room"].isna()
 
     try:
-        found = pk.audit(frame, checks=["no_room_for_teacher"])
-        expected = int(((frame["role"] == "TEACHER") & frame["room"].isna()).sum())
+        found = pk.audit(audit_frame, checks=["no_room_for_teacher"])
+        expected = int(((audit_frame["role"] == "TEACHER") & audit_frame["room"].isna()).sum())
         assert len(found.findings) == expected and found.summary.loc["no_room_for_teacher", "severity"] == "info"
         listed = pk.available_checks().set_index("check")
         assert listed.loc["no_room_for_teacher", "docs"] == "Teachers need a room for class sets."
@@ -143,26 +128,26 @@ def test_every_check_has_a_docs_entry_and_a_severity():
 
 
 # -- masking and exports ----------------------------------------------------------------------------
-def personal_values(frame: pd.DataFrame) -> tuple[set[str], set[str]]:
-    emails = {e.strip() for e in frame["email"].dropna() if "@" in e}
-    names = {n.strip() for column in ("first_name", "last_name") for n in frame[column].dropna()}
+def personal_values(patrons: pd.DataFrame) -> tuple[set[str], set[str]]:
+    emails = {e.strip() for e in patrons["email"].dropna() if "@" in e}
+    names = {n.strip() for column in ("first_name", "last_name") for n in patrons[column].dropna()}
     return emails, names
 
 
-def test_findings_are_masked_unless_asked(result, frame):
-    emails, _ = personal_values(frame)
+def test_findings_are_masked_unless_asked(result, audit_frame):
+    emails, _ = personal_values(audit_frame)
     shown = result.findings
     email_values = shown.loc[shown["field"] == "email", "value"].dropna()
     assert not set(email_values) & emails
     assert email_values.str.fullmatch(r".\*\*\*(@.+)?").all()
     names = shown.loc[shown["field"].isin(["first_name", "last_name"]), "value"]
     assert names.str.fullmatch(r"(\S\. ?)+").all()
-    revealed = pk.audit(frame, checks=["duplicate_email"], personal=True).findings
+    revealed = pk.audit(audit_frame, checks=["duplicate_email"], personal=True).findings
     assert set(revealed["value"]) <= emails
 
 
-def test_masked_exports_hold_no_email_or_name(result, frame, tmp_path):
-    emails, names = personal_values(frame)
+def test_masked_exports_hold_no_email_or_name(result, audit_frame, tmp_path):
+    emails, names = personal_values(audit_frame)
     text = result.to_csv(tmp_path / "findings.csv").read_text()
     assert not [e for e in emails if e in text]
     with open(tmp_path / "findings.csv", newline="") as handle:
@@ -196,11 +181,11 @@ def test_chart_and_html_put_the_summary_first(result):
 
 
 # -- validate -----------------------------------------------------------------------------------------
-def test_validate_lists_every_bad_row_and_sends_nothing(frame, sandbox):
-    before = (sandbox.fsi.counters.requests, sandbox.folio.counters.requests)
-    fsi_rows = frame.index[frame["vendor"] == "fsi"][:4]
-    folio_rows = frame.index[frame["vendor"] == "folio"][:3]
-    writes = frame.loc[fsi_rows.append(folio_rows), ["vendor", "record_key", "email", "role", "class_grade"]].copy()
+def test_validate_lists_every_bad_row_and_sends_nothing(audit_frame, audit_sandbox):
+    before = (audit_sandbox.fsi.counters.requests, audit_sandbox.folio.counters.requests)
+    fsi_rows = audit_frame.index[audit_frame["vendor"] == "fsi"][:4]
+    folio_rows = audit_frame.index[audit_frame["vendor"] == "folio"][:3]
+    writes = audit_frame.loc[fsi_rows.append(folio_rows), ["vendor", "record_key", "email", "role", "class_grade"]].copy()
     writes["email"] = ["ok@school.example", "not an email", "ok2@school.example", "x@@y.org",
                        "ok@uni.example", "still wrong", "ok3@uni.example"]
     writes["role"] = ["STUDENT", "STUDENT", "pupil", "TEACHER", "undergrad", "staff", "faculty"]
@@ -212,7 +197,7 @@ def test_validate_lists_every_bad_row_and_sends_nothing(frame, sandbox):
     assert found == {(1, keys[1], "email"), (2, keys[2], "role"), (3, keys[3], "email"), (5, keys[5], "email"),
                      (5, keys[5], "class_grade"), (6, "not-a-uuid", "record_key")}
     assert refused["rule"].notna().all() and not set(refused["value"].dropna()) & {"not an email", "x@@y.org"}
-    assert (sandbox.fsi.counters.requests, sandbox.folio.counters.requests) == before
+    assert (audit_sandbox.fsi.counters.requests, audit_sandbox.folio.counters.requests) == before
 
 
 def test_validate_reads_change_lists(result):

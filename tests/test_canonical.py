@@ -1,4 +1,4 @@
-"""The canonical patron frame: every vendor's patrons in the same columns, read without writing."""
+"""The canonical patron audit_frame: every vendor's patrons in the same columns, read without writing."""
 
 from __future__ import annotations
 
@@ -8,41 +8,28 @@ from pathlib import Path
 import pytest
 
 import fsi_patron_kit as pk
-from fsi_patron_kit.sandbox import Sandbox
 from fsi_patron_kit.workflows.canonical import CANONICAL, COLUMNS, adapter_for, canonical_frame
 
 from .conftest import make_client, make_edge_client, make_folio_client
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as running:
-        yield running
+def test_columns_and_dtypes_are_declared(audit_frame):
+    assert tuple(audit_frame.columns) == COLUMNS
+    assert {c.name: c.dtype for c in CANONICAL.columns} == {name: str(dtype) for name, dtype in audit_frame.dtypes.items()}
 
 
-@pytest.fixture(scope="module")
-def frame(sandbox):
-    with make_client(sandbox.fsi) as fsi, make_folio_client(sandbox.folio) as folio:
-        return pk.patrons(fsi, folio)
+def test_every_patron_of_both_systems_once(audit_frame, audit_sandbox):
+    fsi = audit_frame[audit_frame["vendor"] == "fsi"]
+    folio = audit_frame[audit_frame["vendor"] == "folio"]
+    assert sorted(fsi["record_key"]) == sorted(r["barcode"] for r in audit_sandbox.fsi.records())
+    assert sorted(folio["record_key"]) == sorted(u["id"] for u in audit_sandbox.folio.users())
+    assert set(folio["tenant"]) == {audit_sandbox.folio.tenant}
+    assert len(audit_frame) == len(audit_sandbox.fsi.records()) + len(audit_sandbox.folio.users())
 
 
-def test_columns_and_dtypes_are_declared(frame):
-    assert tuple(frame.columns) == COLUMNS
-    assert {c.name: c.dtype for c in CANONICAL.columns} == {name: str(dtype) for name, dtype in frame.dtypes.items()}
-
-
-def test_every_patron_of_both_systems_once(frame, sandbox):
-    fsi = frame[frame["vendor"] == "fsi"]
-    folio = frame[frame["vendor"] == "folio"]
-    assert sorted(fsi["record_key"]) == sorted(r["barcode"] for r in sandbox.fsi.records())
-    assert sorted(folio["record_key"]) == sorted(u["id"] for u in sandbox.folio.users())
-    assert set(folio["tenant"]) == {sandbox.folio.tenant}
-    assert len(frame) == len(sandbox.fsi.records()) + len(sandbox.folio.users())
-
-
-def test_fsi_fields_land_in_their_columns(frame, sandbox):
-    fsi = frame[frame["vendor"] == "fsi"].set_index("record_key")
-    for record in sandbox.fsi.records()[:50]:
+def test_fsi_fields_land_in_their_columns(audit_frame, audit_sandbox):
+    fsi = audit_frame[audit_frame["vendor"] == "fsi"].set_index("record_key")
+    for record in audit_sandbox.fsi.records()[:50]:
         row = fsi.loc[record["barcode"]]
         assert (row["last_name"], row["external_id"], row["role"]) == (record["surname"], record["externalid"],
                                                                       record["role"])
@@ -50,38 +37,38 @@ def test_fsi_fields_land_in_their_columns(frame, sandbox):
     assert fsi["active"].isna().all() and fsi["expires"].isna().all()  # FSI has neither: missing, not False
 
 
-def test_blank_is_missing(frame, sandbox):
-    blank = sum(1 for r in sandbox.fsi.records() if not r["email"])
-    assert frame.loc[frame["vendor"] == "fsi", "email"].isna().sum() == blank == sandbox.fsi.planted["missing_email"]
+def test_blank_is_missing(audit_frame, audit_sandbox):
+    blank = sum(1 for r in audit_sandbox.fsi.records() if not r["email"])
+    assert audit_frame.loc[audit_frame["vendor"] == "fsi", "email"].isna().sum() == blank == audit_sandbox.fsi.planted["missing_email"]
 
 
-def test_folio_fields_and_open_loans_of_inactive_users(frame, sandbox):
-    folio = frame[frame["vendor"] == "folio"].set_index("record_key")
-    users = {u["id"]: u for u in sandbox.folio.users()}
+def test_folio_fields_and_open_loans_of_inactive_users(audit_frame, audit_sandbox):
+    folio = audit_frame[audit_frame["vendor"] == "folio"].set_index("record_key")
+    users = {u["id"]: u for u in audit_sandbox.folio.users()}
     inactive = {i for i, u in users.items() if not u["active"]}
     assert set(folio.index[folio["active"] == False]) == inactive  # noqa: E712 - a nullable boolean column
     assert set(folio.index[folio["open_loans"].notna()]) == inactive  # read for inactive users only
-    open_loans = {i: sum(1 for loan in sandbox.folio.loans() if loan["userId"] == i and loan["status"] == "Open")
+    open_loans = {i: sum(1 for loan in audit_sandbox.folio.loans() if loan["userId"] == i and loan["status"] == "Open")
                   for i in inactive}
     assert folio.loc[sorted(inactive), "open_loans"].tolist() == [open_loans[i] for i in sorted(inactive)]
-    groups = {v: k for k, v in sandbox.folio.patron_groups.items()}
+    groups = {v: k for k, v in audit_sandbox.folio.patron_groups.items()}
     some = list(users)[:30]
     assert folio.loc[some, "role"].tolist() == [groups[users[i]["patronGroup"]] for i in some]
-    assert folio.loc[some, "link"].tolist() == [f"{sandbox.folio.gateway_url}/users/{i}" for i in some]
+    assert folio.loc[some, "link"].tolist() == [f"{audit_sandbox.folio.gateway_url}/users/{i}" for i in some]
 
 
-def test_reading_never_writes(sandbox):
-    before = (sandbox.fsi.records(), sandbox.folio.users(), sum(sandbox.fsi.counters.writes.values()),
-              sum(sandbox.folio.counters.writes.values()))
-    with make_client(sandbox.fsi) as fsi, make_folio_client(sandbox.folio) as folio:
+def test_reading_never_writes(audit_sandbox):
+    before = (audit_sandbox.fsi.records(), audit_sandbox.folio.users(), sum(audit_sandbox.fsi.counters.writes.values()),
+              sum(audit_sandbox.folio.counters.writes.values()))
+    with make_client(audit_sandbox.fsi) as fsi, make_folio_client(audit_sandbox.folio) as folio:
         pk.patrons(fsi, folio, open_loans="all")
-    after = (sandbox.fsi.records(), sandbox.folio.users(), sum(sandbox.fsi.counters.writes.values()),
-             sum(sandbox.folio.counters.writes.values()))
+    after = (audit_sandbox.fsi.records(), audit_sandbox.folio.users(), sum(audit_sandbox.fsi.counters.writes.values()),
+             sum(audit_sandbox.folio.counters.writes.values()))
     assert after == before
 
 
-def test_the_edge_client_cannot_list_users(sandbox):
-    with make_edge_client(sandbox.folio) as edge, pytest.raises(pk.InputError) as caught:
+def test_the_edge_client_cannot_list_users(audit_sandbox):
+    with make_edge_client(audit_sandbox.folio) as edge, pytest.raises(pk.InputError) as caught:
         pk.patrons(edge)
     assert caught.value.field == "client"
 
