@@ -64,6 +64,18 @@ def test_cql_subset(folio_client, users):
     assert ordered == sorted(ordered, key=str.lower, reverse=True)
 
 
+def test_cql_words_negation_and_left_to_right_precedence(folio_client, users):
+    remote = {u["id"] for u in users if "username" not in u}
+    assert set(folio_client.users("username<>*")["id"]) == remote  # no username: never equal to anything
+    towns = {u["id"] for u in users if "Ann Arbor" in [a["city"] for a in u["personal"]["addresses"]]}
+    assert set(folio_client.users('personal.addresses.city="arbor ann"')["id"]) == towns  # every word, any order
+    inactive = {u["id"] for u in users if not u["active"]}
+    staff = {u["id"] for u in users if u["type"] == "staff"}
+    # CQL's boolean operators bind equally, left to right: (a or b) and c
+    found = set(folio_client.users("active==false or type==staff and active==true")["id"])
+    assert found == (inactive | staff) & {u["id"] for u in users if u["active"]}
+
+
 def test_a_malformed_query_is_refused_as_rmb_does(folio_client):
     with pytest.raises(APIError) as caught:
         folio_client.users("active==false and")

@@ -14,7 +14,7 @@ The CQL subset: ``index==value`` (the whole value), ``index=value`` (every word 
 word of the field), ``index<>value``, ``*`` as a wildcard in values, ``and``, ``or`` (equal
 precedence, left to right, as CQL has it), parentheses, ``cql.allRecords=1``, and ``sortBy index``
 with ``/sort.ascending`` or ``/sort.descending`` modifiers. Matching ignores case, as RMB's does.
-Dotted indexes reach into records (``personal.lastName``). Anything else is 400 text/plain
+Dotted indexes reach into records, and through lists (``personal.addresses.city``). Anything else is 400 text/plain
 ``unable to list users -- malformed parameter 'query', ...``, as RMB answers.
 ``limit`` defaults to 10 (RMB's default) and ``offset`` to 0.
 """
@@ -260,8 +260,11 @@ def _relation(index: str, relation: str, value: str) -> Matcher:
 
 
 def _texts(record: dict[str, Any], index: str) -> list[str]:
-    value = _dig(record, index)
-    values = value if isinstance(value, list) else [] if value is None else [value]
+    """Every value at the dotted ``index``, through lists (``personal.addresses.city``), as text."""
+    values: list[Any] = [record]
+    for part in index.split("."):
+        values = [v.get(part) for v in values if isinstance(v, dict)]
+        values = [item for v in values for item in (v if isinstance(v, list) else [v]) if item is not None]
     return [_text_of(v) for v in values]
 
 
