@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import fsi_patron_kit as pk
 from fsi_patron_kit import fsi
 from fsi_patron_kit._http import RetryPolicy
 from fsi_patron_kit.sandbox import FolioEmulator, FsiEmulator, Sandbox
@@ -114,7 +115,5 @@ def audit_sandbox():
 
 @pytest.fixture(scope="module")
 def audit_frame(audit_sandbox):
-    import fsi_patron_kit as pk
-
     with make_client(audit_sandbox.fsi) as fsi, make_folio_client(audit_sandbox.folio) as folio:
         return pk.patrons(fsi, folio)
