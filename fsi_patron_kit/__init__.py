@@ -28,6 +28,7 @@ from .errors import (
     TransportError,
 )
 from .options import options
+from .workflows import Audit, audit, available_checks, check, patrons, validate
 
 __all__ = [
     "__version__",
@@ -38,6 +39,12 @@ __all__ = [
     "Profile",
     "Secret",
     "load_profile",
+    "patrons",
+    "audit",
+    "Audit",
+    "validate",
+    "check",
+    "available_checks",
     "PatronKitError",
     "InputError",
     "ConfigError",

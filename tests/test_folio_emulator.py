@@ -26,7 +26,8 @@ ONLINE = "7c5abc9f-f3d7-4856-b8d7-6712462ca007"
 PATRON_CANCELLED = "75187e8d-e25a-47a7-89ad-23ba612338de"
 UNKNOWN_ID = "0f9c2a4e-6b1d-4c3e-9a7f-2d5b8e1c4a60"
 # The documented counts (folio.data.PLANTED); the tests count them their own way from the users.
-DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3}
+DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3,
+              "expired_but_active": 3, "username_whitespace": 2, "inactive_account": 17, "inactive_with_open_loans": 6}
 
 
 class Clock:
@@ -540,6 +541,11 @@ def test_planted_defects_have_their_documented_counts(folio):
         "inactive": sum(1 for u in users if not u["active"] and u["patronGroup"] != REMOTE),
         "remote_expired_yesterday": expired[False],
         "remote_expired_earlier": expired[True],
+        "expired_but_active": sum(1 for u in users if u["active"] and datetime.fromisoformat(u["expirationDate"]) < NOW),
+        "username_whitespace": sum(1 for u in users if u.get("username", "") != u.get("username", "").strip()),
+        "inactive_account": sum(1 for u in users if not u["active"]),
+        "inactive_with_open_loans": len({loan["userId"] for loan in folio.loans() if loan["status"] == "Open"}
+                                        & {u["id"] for u in users if not u["active"]}),
     }
     assert found == DOCUMENTED == folio.planted
     assert all(not u["active"] for u in remote if datetime.fromisoformat(u["expirationDate"]) < NOW)

@@ -25,6 +25,7 @@ from ..errors import InputError, NotFoundError
 from . import _schemas, _wire
 from ._validate import check_body, check_uuid
 from .models import SERVICE_POINT_FRAME, Account, Hold, Loan, StagingUser, User
+from .users import UsersMixin
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -34,8 +35,8 @@ __all__ = ["Client"]
 MAX_INT = 2147483647
 
 
-class Client(TokenClient):
-    """FOLIO mod-patron through the Okapi gateway.
+class Client(UsersMixin, TokenClient):
+    """FOLIO mod-patron through the Okapi gateway, and mod-users (see :mod:`.users`).
 
     Args:
         url: the gateway's base URL.

@@ -37,5 +37,6 @@ SPEC = VendorSpec(
         ),
     ),
     emulator="fsi_patron_kit.sandbox.folio:for_sandbox",
+    adapter="fsi_patron_kit.folio.adapter:ADAPTER",
     default_size=300,
 )

@@ -24,5 +24,6 @@ SPEC = VendorSpec(
         ),
     ),
     emulator="fsi_patron_kit.sandbox.fsi:for_sandbox",
+    adapter="fsi_patron_kit.fsi.adapter:ADAPTER",
     default_size=1500,
 )

@@ -100,7 +100,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .._server import Knobs, ServedEmulator
-from . import edge, login, patron
+from . import edge, login, patron, users
 from .data import (
     ADMIN_USERNAME,
     CANCELLATION_REASONS,
@@ -146,8 +146,10 @@ GATEWAY_ROUTES = Map([
     Rule("/patron/account/<user_id>/instance/<instance_id>/allowed-service-points", methods=["GET"],
          endpoint="instance_service_points"),
     Rule("/patron/account/<user_id>/hold/<hold_id>/cancel", methods=["POST"], endpoint="cancel_hold"),
+    *users.ROUTES,
 ], merge_slashes=False)
 GATEWAY_HANDLERS: dict[str, Handler] = {
+    **users.HANDLERS,
     "login": login.login, "login_with_expiry": login.login_with_expiry, "refresh": login.refresh,
     "logout": login.logout, "logout_all": login.logout_all, "missing": _missing,
     "create_staging_user": patron.create_staging_user, "update_staging_user": patron.update_staging_user,
@@ -221,6 +223,7 @@ class FolioEmulator(ServedEmulator):
         self._clock = clock
         self.state = TenantState(generate(users, seed=seed, today=self.today), name=TENANT,
                                  credentials=self.credentials, clock=clock, knobs=self.knobs, counters=self.counters)
+        self.planted.update(self.state.data.audit)
         self.caller_id: str = self.state.data.users[0]["externalSystemId"]  # the administrator, an active staff user
         self.legacy_login_only = False  # True: an older mod-login without /authn/login-with-expiry
 

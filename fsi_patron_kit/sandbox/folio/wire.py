@@ -147,15 +147,15 @@ def arranger(args: MultiDict) -> Callable[[list[dict[str, Any]]], list[dict[str,
 
     def arrange(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for field, descending in reversed(keys):
-            present = [r for r in records if _dig(r, field) is not None]
-            absent = [r for r in records if _dig(r, field) is None]
-            records = sorted(present, key=lambda r: _sort_value(_dig(r, field)), reverse=descending) + absent
+            present = [r for r in records if dig(r, field) is not None]
+            absent = [r for r in records if dig(r, field) is None]
+            records = sorted(present, key=lambda r: _sort_value(dig(r, field)), reverse=descending) + absent
         return records[offset:offset + limit]
 
     return arrange
 
 
-def _dig(record: dict[str, Any], dotted: str) -> Any:
+def dig(record: dict[str, Any], dotted: str) -> Any:
     value: Any = record
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
