@@ -6,7 +6,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 # pip and setuptools talk a lot; their output is kept in a log and shown only when a step fails.
 QUIETLY = > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
-.PHONY: demo test lint docs bench lab sandbox clean
+.PHONY: demo test lint docs bench lab sandbox clean mutation
 
 $(PY):
 	@echo "creating $(VENV) ..."
@@ -41,8 +41,21 @@ bench: $(VENV)/.installed-dev
 lab: $(VENV)/.installed-notebooks
 	$(PY) -m jupyter lab notebooks
 
+# Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
+# of `make test`). One module at a time on two workers; the score table is printed at the end.
+MUTATED := fsi_patron_kit._redact fsi_patron_kit._frames fsi_patron_kit.fsi._wire fsi_patron_kit.folio._wire fsi_patron_kit._http
+
+mutation: $(VENV)/.installed-dev
+	rm -rf mutants && mkdir -p build
+	for module in $(MUTATED); do \
+		echo "mutmut: $$module"; \
+		$(VENV)/bin/mutmut run --max-children 2 "$$module.*" > build/mutation-$$module.log 2>&1 \
+			|| { tail -20 build/mutation-$$module.log; exit 1; }; \
+	done
+	$(PY) benchmarks/mutation.py
+
 sandbox: $(VENV)/.installed-notebooks
 	$(PY) -m fsi_patron_kit.cli sandbox
 
 clean:
-	rm -rf build $(VENV) *.egg-info
+	rm -rf build $(VENV) *.egg-info mutants

@@ -26,6 +26,7 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
+from ._checks import check_seconds
 from ._display import card, masked_body
 from ._history import Exchange, History
 from ._redact import (
@@ -126,6 +127,16 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     statuses: frozenset[int] = frozenset({502, 503, 504})
     rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Checked when made, not at the first retry of some later call."""
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
+            raise ConfigError("retry.attempts", "must be an integer of at least 1")
+        for name in ("backoff", "max_backoff", "max_retry_after"):
+            check_seconds(f"retry.{name}", getattr(self, name), error=ConfigError)
+        if not isinstance(self.statuses, frozenset | set) or not all(
+                isinstance(s, int) and not isinstance(s, bool) for s in self.statuses):
+            raise ConfigError("retry.statuses", "must be a set of HTTP status codes")
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
@@ -307,7 +318,9 @@ class Transport:
         self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
 
     def __repr__(self) -> str:
-        return f"<Transport {self.vendor} {redact_url(self.base_url)}>"
+        # Also shown for a transport whose constructor failed, as a traceback's ``self``.
+        where = getattr(self, "base_url", None)
+        return f"<Transport {getattr(self, 'vendor', '?')} {redact_url(where) if where else '(not opened)'}>"
 
     def close(self) -> None:
         self.session.close()

@@ -17,7 +17,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -71,7 +72,19 @@ class _SecretRegistry:
                 self._values.move_to_end(value)
                 while len(self._values) > _MAX_REMEMBERED:
                     self._values.popitem(last=False)
-            self._ordered = tuple(sorted(self._pinned | set(self._values), key=len, reverse=True))
+            self._reorder()
+
+    def _reorder(self) -> None:
+        self._ordered = tuple(sorted(self._pinned | set(self._values), key=len, reverse=True))
+
+    def snapshot(self) -> tuple[OrderedDict[str, None], set[str]]:
+        with self._lock:
+            return OrderedDict(self._values), set(self._pinned)
+
+    def restore(self, saved: tuple[OrderedDict[str, None], set[str]]) -> None:
+        with self._lock:
+            self._values, self._pinned = OrderedDict(saved[0]), set(saved[1])
+            self._reorder()
 
     def scrub(self, text: str) -> str:
         for value in self._ordered:
@@ -88,13 +101,30 @@ def register_secret(value: str | None, *, pin: bool = False) -> None:
     _registry.add(value, pin=pin)
 
 
+@contextmanager
+def isolated_secrets(*, empty: bool = False) -> Iterator[None]:
+    """Forget, when the block ends, every secret registered inside it (``empty``: start with none).
+
+    For tests: each starts from the same registry whatever ran before it, and a test of the
+    name net alone can switch the value net off.
+    """
+    saved = _registry.snapshot()
+    if empty:
+        _registry.restore((OrderedDict(), set()))
+    try:
+        yield
+    finally:
+        _registry.restore(saved)
+
+
 def is_secret_name(name: str) -> bool:
     return name.strip().lower() in SECRET_NAMES
 
 
 def _named_value_pattern(names: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(r"(?i)\b(" + alternatives + r")=([^&\s'\"),;]+)")
+    # the value may be quoted (``token="..."``); the quote stays, the value goes
+    return re.compile(r"(?i)\b(" + alternatives + r")=(['\"]?)[^&\s'\"),;]+")
 
 
 _NAMED_VALUE = _named_value_pattern(SECRET_NAMES)
@@ -113,7 +143,7 @@ def redact_text(text: str) -> str:
     """Mask every registered secret value, and every ``name=value`` pair of a secret name."""
     if not text:
         return text
-    return _NAMED_VALUE.sub(lambda m: f"{m.group(1)}={MASK}", _registry.scrub(text))
+    return _NAMED_VALUE.sub(lambda m: f"{m.group(1)}={m.group(2)}{MASK}", _registry.scrub(text))
 
 
 def redact_url(url: str) -> str:

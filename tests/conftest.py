@@ -1,14 +1,26 @@
-"""Fixtures: a fresh FSI emulator over real HTTP per test, and clients pointed at it."""
+"""Fixtures: fresh emulators over real HTTP per test, clients pointed at them, a server of canned
+answers, and a secret registry that every test starts from afresh."""
 
 from __future__ import annotations
 
 import pytest
+from werkzeug.wrappers import Request, Response
 
 from fsi_patron_kit import fsi
 from fsi_patron_kit._http import RetryPolicy
+from fsi_patron_kit._redact import isolated_secrets
 from fsi_patron_kit.sandbox import FolioEmulator, FsiEmulator, Sandbox
+from fsi_patron_kit.sandbox._server import EmulatorServer
 
 FAST_RETRY = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.005)
+
+
+@pytest.fixture(autouse=True)
+def _own_secret_registry():
+    """Every test starts from the same registry of secret values: what one test registers
+    (a client's keys, a server's tokens) cannot mask, or seem to mask, text in another."""
+    with isolated_secrets():
+        yield
 
 
 @pytest.fixture
@@ -103,6 +115,39 @@ def folio_client(folio_emulator):
 def edge_client(folio_emulator):
     with make_edge_client(folio_emulator, record_bodies=True) as made:
         yield made
+
+
+# -- a server that answers what the test queued ------------------------------------------------------
+class Canned:
+    """A WSGI app answering each request with the next queued werkzeug Response.
+
+    For answers no emulator gives (a proxy's HTML page, an odd status, a cookie to keep): the
+    kit still reads them from a real socket. ``seen`` holds each request's method, path with
+    query, headers and body.
+    """
+
+    def __init__(self) -> None:
+        self.answers: list[Response] = []
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.url = ""
+
+    def queue(self, *answers: Response) -> None:
+        self.answers.extend(answers)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        self.seen.append((request.method, request.full_path.rstrip("?"), dict(request.headers), request.get_data()))
+        answer = self.answers.pop(0) if self.answers else Response("nothing queued", status=599)
+        return answer(environ, start_response)
+
+
+@pytest.fixture
+def canned():
+    app = Canned()
+    server = EmulatorServer(app).start()
+    app.url = server.url
+    yield app
+    server.stop()
 
 
 # -- OCLC Wise --------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pandas as pd
 import pytest
 
-from fsi_patron_kit import AuthError, ConflictError, NotFoundError
+from fsi_patron_kit import AuthError, ConflictError, NotFoundError, TransportError
 from fsi_patron_kit.folio import ExternalPatron, make_apikey, read_apikey
-from fsi_patron_kit.sandbox._foliodata import PATRON_GROUPS, REMOTE_GROUP
+from fsi_patron_kit.sandbox.folio.data import PATRON_GROUPS, REMOTE_GROUP
 
 from .conftest import make_edge_client
 from .test_edge_forms import edge_client_in
@@ -180,7 +180,7 @@ def test_apikey_never_shows(folio_emulator, caplog):
         with pytest.raises(NotFoundError) as caught:
             client.get_external_patron("nobody@example.org")
         folio_emulator.stop()
-        with pytest.raises(Exception) as gone:
+        with pytest.raises(TransportError) as gone:
             client.external_patrons()
     assert gone.value.__context__ is None  # requests' own exception, URL and all, is not kept
     shown = [repr(client), client.history.to_frame(bodies=True).to_csv(), str(caught.value), repr(caught.value),

@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from fsi_patron_kit import (
     ConfigError,
@@ -19,6 +20,7 @@ from fsi_patron_kit import (
     _http,
 )
 from fsi_patron_kit._http import RetryPolicy, Transport, check_url, parse_retry_after
+from fsi_patron_kit._redact import register_secret
 
 from .conftest import make_client
 
@@ -164,7 +166,7 @@ def test_connections_are_pooled_and_kept_alive(client, emulator):
 @pytest.mark.parametrize(
     "url",
     ["http://library.example.org", "http://10.0.0.5:8080", "ftp://127.0.0.1/", "library.example.org", "https://",
-     "https://svc:hunter2@fsi.example:8443"],
+     "https://svc:hunter2@fsi.example:8443", "https://TOKEN-abc123@fsi.example", "https://:pw-only@fsi.example"],
 )
 def test_insecure_or_malformed_urls_are_refused(url):
     with pytest.raises(ConfigError) as caught:
@@ -172,13 +174,22 @@ def test_insecure_or_malformed_urls_are_refused(url):
     assert caught.value.field == "url"
 
 
-@pytest.mark.parametrize("url", ["https://library.example.org", "http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:80"])
+@pytest.mark.parametrize("url", ["https://library.example.org", "http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:80",
+                                 "http://127.0.0.2:8000"])
 def test_https_and_loopback_http_are_allowed(url):
     assert check_url(url) == url
 
 
 def test_plain_http_can_be_allowed_explicitly():
-    assert check_url("http://library.example.org", allow_insecure_http=True)
+    assert check_url("http://library.example.org/base/", allow_insecure_http=True) == "http://library.example.org/base"
+
+
+def test_a_transport_refuses_plain_http_unless_told():
+    with pytest.raises(ConfigError) as caught:
+        Transport("http://library.example.org", vendor="test")
+    assert caught.value.field == "url"
+    allowed = Transport("http://library.example.org", vendor="test", allow_insecure_http=True)
+    assert allowed.base_url == "http://library.example.org"
 
 
 def test_tls_verification_cannot_be_turned_off():
@@ -195,11 +206,73 @@ def test_retry_after_parses_seconds_and_http_dates():
     assert parse_retry_after(None) is None
 
 
-def test_backoff_is_jittered_and_capped():
-    policy = RetryPolicy(backoff=0.2, max_backoff=1.0)
-    delays = [policy.delay(attempt) for attempt in (1, 2, 3, 4, 5, 6) for _ in range(20)]
-    assert all(0.1 <= d <= 1.0 for d in delays)
-    assert len(set(delays)) > 50
+class _Edge:
+    """A random source that always draws the low or the high end of the range asked for."""
+
+    def __init__(self, end: int) -> None:
+        self.end = end
+
+    def uniform(self, low: float, high: float) -> float:
+        return (low, high)[self.end]
+
+
+def test_backoff_doubles_per_attempt_up_to_its_cap_and_is_jittered_within_half():
+    # the documented rule: between half and all of backoff x 2^(attempt - 1), capped at max_backoff
+    ceilings = [0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
+    high = RetryPolicy(backoff=0.2, max_backoff=1.0, rng=_Edge(1))
+    low = RetryPolicy(backoff=0.2, max_backoff=1.0, rng=_Edge(0))
+    assert [high.delay(attempt) for attempt in range(1, 7)] == pytest.approx(ceilings)
+    assert [low.delay(attempt) for attempt in range(1, 7)] == pytest.approx([c / 2 for c in ceilings])
+    jittered = RetryPolicy(backoff=0.2, max_backoff=1.0)
+    assert len({jittered.delay(3) for _ in range(20)}) > 10
+
+
+def test_retry_after_is_honoured_up_to_its_limit():
+    policy = RetryPolicy(max_retry_after=60.0, rng=_Edge(1))
+    assert policy.delay(1, retry_after=7.0) == 7.0
+    assert policy.delay(3, retry_after=0.0) == 0.0
+    assert policy.delay(1, retry_after=600.0) == 60.0
+
+
+def test_the_transport_waits_the_growing_backoff_between_attempts(canned, sleeps):
+    canned.queue(*[Response("busy", status=503)] * 3, Response("fine"))  # no Retry-After: backoff
+    transport = Transport(canned.url, vendor="test",
+                          retry=RetryPolicy(attempts=4, backoff=0.1, max_backoff=10.0, rng=_Edge(1)))
+    assert transport.send(_http.Call(method="GET", path="/r", idempotent=True)).text == "fine"
+    assert sleeps == pytest.approx([0.1, 0.2, 0.4])
+
+
+def test_retry_after_exactly_at_the_limit_is_waited_for(emulator, sleeps):
+    emulator.knobs.retry_after = 60
+    with make_client(emulator) as client:
+        client.login()
+        emulator.knobs.fail_next("429")
+        client.get_patron(keyfield="barcode", value="0000001")
+    assert sleeps == [60.0]
+
+
+@pytest.mark.parametrize("fault", ["502", "504"])
+def test_bad_gateway_and_gateway_timeout_are_retried_for_reads(canned, sleeps, fault):
+    canned.queue(Response("busy", status=int(fault)), Response("fine"))
+    transport = Transport(canned.url, vendor="test", retry=RetryPolicy(attempts=2))
+    response = transport.send(_http.Call(method="GET", path="/r", idempotent=True))
+    assert response.status_code == 200 and len(sleeps) == 1
+
+
+def test_a_500_is_not_retried_even_for_reads(client, emulator, sleeps):
+    client.login()
+    emulator.knobs.fail_next("500")
+    with pytest.raises(ServerError):
+        client.get_patron(keyfield="barcode", value="0000001")
+    assert sleeps == [] and [e.attempt for e in client.history][-1] == 1
+
+
+def test_persistent_503_for_a_read_ends_after_the_policys_attempts(client, emulator, sleeps):
+    client.login()
+    emulator.knobs.fail_next("503", 10)
+    with pytest.raises(ServerError):
+        client.get_patron(keyfield="barcode", value="0000001")
+    assert [e.attempt for e in client.history if e.action == "getpatron"] == [1, 2, 3, 4]
 
 
 def test_rate_limit_error_carries_the_servers_retry_after(client, emulator, sleeps):
@@ -209,3 +282,160 @@ def test_rate_limit_error_carries_the_servers_retry_after(client, emulator, slee
     with pytest.raises(RateLimitError) as caught:
         client.get_patron(keyfield="barcode", value="0000001")
     assert caught.value.retry_after == 120.0
+
+
+# -- connection failures ---------------------------------------------------------------------------
+@pytest.fixture
+def unanswered():
+    """A port whose accept queue is full: a connection attempt times out (never reaches a server)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    waiting = []
+    for _ in range(3):
+        queued = socket.socket()
+        queued.setblocking(False)
+        try:
+            queued.connect(listener.getsockname())
+        except BlockingIOError:
+            pass
+        waiting.append(queued)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for queued in waiting:
+        queued.close()
+    listener.close()
+
+
+def test_a_connect_timeout_is_retried_even_for_a_write_because_nothing_was_sent(unanswered, sleeps):
+    transport = Transport(unanswered, vendor="test", timeout=(0.2, 1.0), retry=RetryPolicy(attempts=3))
+    with pytest.raises(TransportError) as caught:
+        transport.send(_http.Call(method="POST", path="/write", action="setpatron", json={"n": 1}))
+    assert [(row.attempt, row.error) for row in transport.history] == [
+        (1, "ConnectTimeout"), (2, "ConnectTimeout"), (3, "ConnectTimeout")]
+    assert len(sleeps) == 2
+    assert "ConnectTimeout" in str(caught.value) and caught.value.__context__ is None
+
+
+def _silent_server():
+    """A server that accepts connections and never answers: every read times out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+
+    def accept_all():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept_all, daemon=True).start()
+    return listener, accepted
+
+
+@pytest.mark.parametrize("idempotent, attempts", [(True, [1, 2, 3]), (False, [1])])
+def test_a_read_timeout_is_retried_only_for_what_may_be_repeated(sleeps, idempotent, attempts):
+    listener, accepted = _silent_server()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    transport = Transport(url, vendor="test", timeout=(1.0, 0.1), retry=RetryPolicy(attempts=3))
+    try:
+        with pytest.raises(TransportError):
+            transport.send(_http.Call(method="POST", path="/w", idempotent=idempotent))
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+    assert [row.attempt for row in transport.history] == attempts
+    assert all(row.error == "ReadTimeout" for row in transport.history)
+
+
+def test_a_refused_connection_names_what_failed_without_its_secrets(sleeps):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    probe.close()  # nothing listens there now
+    transport = Transport(url, vendor="test", retry=RetryPolicy(attempts=2))
+    with pytest.raises(TransportError) as caught:
+        transport.send(_http.Call(method="GET", path="/p", action="probe", params={"apikey": "key-abc-12345"},
+                                  idempotent=True))
+    assert str(caught.value).startswith(f"test probe {url}/p failed: ConnectionError: ")
+    assert "key-abc-12345" not in str(caught.value)
+    assert (caught.value.method, caught.value.url) == ("GET", f"{url}/p")
+    assert [(row.attempt, row.error, row.outcome) for row in transport.history] == [
+        (1, "ConnectionError", "error"), (2, "ConnectionError", "error")]
+
+
+def test_login_is_started_over_after_a_transport_failure_as_often_as_the_policy_allows(emulator, sleeps):
+    emulator.knobs.fail_next("reset", 3)  # getcode fails three times, on the network
+    with make_client(emulator) as client:
+        client.login()
+        assert client.session.logins == 1
+    assert emulator.counters.faults["reset"] == 3
+    assert emulator.counters.actions["getcode"] == 1 and emulator.counters.actions["gettoken"] == 1
+    assert len(sleeps) == 3
+
+
+def test_login_gives_up_after_the_policys_attempts(emulator, sleeps):
+    emulator.knobs.fail_next("reset", 10)
+    with make_client(emulator) as client, pytest.raises(TransportError):
+        client.login()
+    assert emulator.counters.faults["reset"] == 4  # FAST_RETRY: four attempts in all
+    assert emulator.counters.actions["getcode"] == 0
+    assert len(sleeps) == 3
+
+
+# -- what a transport keeps and shows ---------------------------------------------------------------------
+def test_cookies_a_server_sets_are_neither_kept_nor_sent_back(canned):
+    canned.queue(Response("set", headers={"Set-Cookie": "folioAccessToken=kept-abc-123; Path=/"}), Response("echo"))
+    transport = Transport(canned.url, vendor="test")
+    transport.send(_http.Call(method="GET", path="/login"))
+    transport.send(_http.Call(method="GET", path="/next"))
+    assert "Cookie" not in canned.seen[1][2]
+    assert len(transport.session.cookies) == 0
+
+
+def test_history_rows_count_bytes_and_outcomes(canned):
+    canned.queue(Response("fine!"), Response("gone", status=404))
+    transport = Transport(canned.url, vendor="test", record_bodies=True)
+    transport.send(_http.Call(method="POST", path="/a", action="first", json={"k": "v"}))
+    transport.send(_http.Call(method="GET", path="/b"))
+    first, second = transport.history
+    assert (first.action, first.method, first.status, first.outcome, first.error) == ("first", "POST", 200, "ok", None)
+    assert (first.request_bytes, first.response_bytes) == (len(b'{"k": "v"}'), 5)
+    assert (first.request_body, first.response_body) == ('{"k": "v"}', "fine!")
+    assert (second.action, second.status, second.outcome, second.error) == (None, 404, "error", "NOT FOUND")
+    assert (second.request_bytes, second.request_body) == (0, None)
+
+
+def test_a_describer_that_fails_never_breaks_the_request(canned):
+    def broken(response):
+        raise KeyError("describer bug")
+
+    canned.queue(Response("fine"), Response("bad", status=400))
+    transport = Transport(canned.url, vendor="test", describe_failure=broken)
+    assert transport.send(_http.Call(method="GET", path="/a")).text == "fine"
+    assert transport.send(_http.Call(method="GET", path="/b")).status_code == 400
+    assert [(row.outcome, row.error) for row in transport.history] == [("ok", None), ("error", None)]
+
+
+def test_a_describers_note_makes_an_ok_answer_an_error(canned):
+    canned.queue(Response('{"result": false}'))
+    transport = Transport(canned.url, vendor="test", describe_failure=lambda response: "Patron not found.")
+    transport.send(_http.Call(method="GET", path="/a"))
+    assert [(row.status, row.outcome, row.error) for row in transport.history] == [(200, "error", "Patron not found.")]
+
+
+def test_paths_join_under_the_base_url_and_the_repr_is_redacted(canned):
+    register_secret("repr-secret-1234")
+    transport = Transport(canned.url + "/base/", vendor="test")
+    assert transport.url_for("/patron/x") == canned.url + "/base/patron/x"
+    assert transport.url_for("patron/x") == canned.url + "/base/patron/x"
+    assert repr(transport) == f"<Transport test {canned.url}/base>"
+    assert "repr-secret-1234" not in repr(Transport(canned.url + "/repr-secret-1234", vendor="test"))
+
+
+def test_retry_after_in_the_past_or_negative_is_no_wait():
+    assert parse_retry_after("-5") == 0.0
+    assert parse_retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(hours=1), usegmt=True)) == 0.0
+    assert parse_retry_after("") is None

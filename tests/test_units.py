@@ -1,15 +1,13 @@
-"""Pure pieces: redaction, frames, expiry parsing, models and their displays."""
+"""Pure pieces: redaction, frames, expiry parsing, models and their displays (each test starts
+from the same secret registry: see conftest)."""
 
 from __future__ import annotations
-
-import logging
 
 import pandas as pd
 import pytest
 
 from fsi_patron_kit._frames import BOOL, DATETIME, INT, Column, FrameSpec
 from fsi_patron_kit._redact import (
-    RedactingFilter,
     redact_body,
     redact_mapping,
     redact_text,
@@ -40,20 +38,15 @@ def test_redact_mapping_and_bodies_by_name_recursively():
     assert redact_body("action=gettoken&apisecret=shh&code=1", "application/x-www-form-urlencoded") == "action=gettoken&apisecret=***&code=1"
 
 
-def test_log_filter_rewrites_records():
-    register_secret("log-secret-1234")
-    record = logging.LogRecord("x", logging.DEBUG, "f", 1, "value %s", ("log-secret-1234",), None)
-    RedactingFilter().filter(record)
-    assert record.getMessage() == "value ***"
-
-
 def test_frame_spec_declares_order_and_dtypes():
     spec = FrameSpec((Column("id", wire="ID"), Column("n", INT), Column("ok", BOOL), Column("at", DATETIME)))
     frame = spec.build([{"ID": 123, "n": 2, "ok": True, "at": "2026-01-02T03:04:05Z", "extra": 1}, {"ID": "0042"}])
     assert list(frame.columns) == ["id", "n", "ok", "at"]
     assert frame["id"].tolist() == ["123", "0042"]
     assert [str(t) for t in frame.dtypes] == ["string", "Int64", "boolean", "datetime64[us, UTC]"]
-    assert frame["n"].isna().tolist() == [False, True]
+    assert frame["n"].tolist()[0] == 2 and frame["n"].isna().tolist() == [False, True]
+    assert frame["ok"].tolist()[0] is True
+    assert frame["at"].tolist()[0] == pd.Timestamp("2026-01-02T03:04:05Z") and pd.isna(frame["at"].iloc[1])
     empty = spec.empty()
     assert empty.empty and [str(t) for t in empty.dtypes] == ["string", "Int64", "boolean", "datetime64[us, UTC]"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pandas as pd
 
+from .._checks import check_email, check_flag, path_segment
 from .._client import BaseClient, TransportOptions
 from .._frames import flatten
 from .._http import Call, Preview
@@ -23,7 +23,6 @@ from .._pager import DEFAULT_WORKERS, check_workers
 from ..config import Secret
 from ..errors import InputError
 from . import _schemas, _wire
-from ._validate import check_email, check_text
 from .client import _body
 from .models import EXTERNAL_PATRON_FRAME, ExternalPatron
 
@@ -53,24 +52,30 @@ class EdgeClient(BaseClient):
     """
 
     vendor = "folio-edge"
+    _shown = ("tenant", "edge_form")
 
     def __init__(self, *, url: str, apikey: str | Secret, caller: str | None = None, edge_form: str = "document",
                  workers: int = DEFAULT_WORKERS, **transport: Unpack[TransportOptions]) -> None:
-        key = Secret.of(apikey, field="apikey")
-        self.identity = _wire.read_apikey(key)
+        apikey = Secret.of(apikey, field="apikey")  # masked at once, even in a traceback's locals
+        self.identity = _wire.read_apikey(apikey)
         if edge_form not in EDGE_FORMS:
             raise InputError("edge_form", f"must be one of {', '.join(EDGE_FORMS)}")
         self.edge_form = edge_form
-        self.caller = check_text("caller", caller) if edge_form == "document" or caller is not None else None
+        needs_caller = edge_form == "document" or caller is not None
+        self._caller_segment = path_segment("caller", caller) if needs_caller else None
+        self.caller = caller if needs_caller else None
         self.workers = check_workers(workers)
-        self._open(url, _wire.EdgeAuth(key), _wire.describe, transport)
+        self._open(url, _wire.EdgeAuth(apikey), _wire.describe, transport)
 
-    def __repr__(self) -> str:
-        return f"<folio.EdgeClient {self._transport.base_url} tenant={self.identity.tenant} form={self.edge_form}>"
+    @property
+    def tenant(self) -> str:
+        """The tenant the apikey acts in."""
+        return self.identity.tenant
 
     def create_external_patron(self, patron: ExternalPatron | Mapping[str, Any], *, dry_run: bool = False
                                ) -> ExternalPatron | Preview:
         """POST /patron/account[/{caller}]: a new patron in the "Remote Non-circulating" group."""
+        check_flag("dry_run", dry_run)
         call = Call(method="POST", path=self._path(), action="create-external-patron",
                     json=_body(patron, _schemas.EXTERNAL_PATRON))
         return self._transport.preview(call) if dry_run else ExternalPatron.from_wire(self._send(call))
@@ -88,9 +93,11 @@ class EdgeClient(BaseClient):
         no one at the old address. So it is repeated after a lost answer only when the email
         stays the same.
         """
+        check_flag("dry_run", dry_run)
+        path = self._by_email(email)
         body = _body(patron, _schemas.EXTERNAL_PATRON)
         same_email = str(body["contactInfo"]["email"]).lower() == email.lower()
-        call = Call(method="PUT", path=self._by_email(email), action="update-external-patron", json=body,
+        call = Call(method="PUT", path=path, action="update-external-patron", json=body,
                     idempotent=same_email)
         if dry_run:
             return self._transport.preview(call)
@@ -100,8 +107,7 @@ class EdgeClient(BaseClient):
     def external_patrons(self, *, expired: bool = False) -> pd.DataFrame:
         """GET .../external-patrons: every external patron, or with ``expired`` those whose
         account expired the previous (business) day. One row per patron."""
-        if not isinstance(expired, bool):
-            raise InputError("expired", "must be True or False")
+        check_flag("expired", expired)
         call = Call(method="GET", path=f"{self._path()}/external-patrons", action="external-patrons",
                     params={"expired": "true" if expired else "false"}, idempotent=True)
         answer = self._send(call) or {}
@@ -115,10 +121,10 @@ class EdgeClient(BaseClient):
         """``/patron/account`` and, in the document's form, the caller."""
         if self.edge_form == "current":
             return "/patron/account"
-        return f"/patron/account/{quote(self.caller or '', safe='')}"
+        return f"/patron/account/{self._caller_segment}"
 
     def _by_email(self, email: str) -> str:
-        return f"{self._path()}/by-email/{quote(check_email('email', email), safe='')}"
+        return f"{self._path()}/by-email/{path_segment('email', check_email('email', email))}"
 
     def _send(self, call: Call) -> Any:
         return _wire.decode(self._transport.send(call), action=call.action or call.method, vendor=self.vendor)

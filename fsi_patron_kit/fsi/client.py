@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._checks import check_chars, check_flag
 from .._client import TokenClient, TransportOptions
 from .._display import Progress
 from .._http import Call
@@ -76,6 +77,7 @@ class Client(TokenClient):
     """
 
     vendor = "fsi"
+    _shown = ("encoding",)
 
     def __init__(
         self,
@@ -88,20 +90,14 @@ class Client(TokenClient):
         workers: int = DEFAULT_WORKERS,
         **transport: Unpack[TransportOptions],
     ) -> None:
+        # Held masked from the first line on: a traceback's locals would show the plain strings.
+        apikey, apisecret = Secret.of(apikey, field="apikey"), Secret.of(apisecret, field="apisecret")
         self.workers = check_workers(workers)
         if encoding not in ("json", "form"):
             raise InputError("encoding", "must be 'json' or 'form'")
         self.encoding = encoding
-        self._auth = _wire.FsiAuth(
-            Secret.of(apikey, field="apikey"),
-            Secret.of(apisecret, field="apisecret"),
-            encoding=self._encode,
-            renew_margin=renew_margin,
-        )
+        self._auth = _wire.FsiAuth(apikey, apisecret, encoding=self._encode, renew_margin=renew_margin)
         self._open(url, self._auth, _wire.describe, transport)
-
-    def __repr__(self) -> str:
-        return f"<fsi.Client {self._transport.base_url} encoding={self.encoding}>"
 
     # -- authentication (login() and session come from TokenClient) -----------------------
     def renew(self) -> SessionInfo:
@@ -205,6 +201,7 @@ class Client(TokenClient):
         Only the fields given are sent; pass ``""`` to clear a field. With ``dry_run`` nothing
         is sent and the result carries the payload that would have been.
         """
+        check_flag("dry_run", dry_run)
         payload = self._set_payload(keyfield, allow_new, itemindex, fields)
         if dry_run:
             return SetResult(itemindex=itemindex, status="dry-run", payload={**payload, "token": MASK})
@@ -220,6 +217,7 @@ class Client(TokenClient):
 
     def create_patron(self, *, keyfield: str = "barcode", dry_run: bool = False, **fields: str | None) -> SetResult:
         """Create a patron; refuses (ConflictError) if one already matches ``keyfield``."""
+        check_flag("dry_run", dry_run)
         payload = self._set_payload(keyfield, True, 1, fields)
         key = key_of(keyfield, payload)
         if not dry_run and not self.find_patrons(keyfield=keyfield, value=key).empty:
@@ -242,9 +240,11 @@ class Client(TokenClient):
         reported in its row and the batch goes on; a transport or authentication failure stops
         the batch with :class:`BatchInterrupted`, whose ``results`` keep what was done.
         """
+        check_flag("dry_run", dry_run)
+        check_flag("progress", progress)
+        check_page("workers", workers)
         rows = _rows(records)
         payloads = [self._set_payload(keyfield, allow_new, i, row, index=i) for i, row in enumerate(rows, start=1)]
-        check_page("workers", workers)
         if dry_run:  # each row shows what would be sent for it (the token is added when sending)
             frame = SET_RESULT_FRAME.build([_result_row(p, keyfield, "dry-run", None) for p in payloads])
             frame["payload"] = pd.array([json.dumps(p, ensure_ascii=False) for p in payloads], dtype="string")
@@ -286,8 +286,7 @@ class Client(TokenClient):
         self, keyfield: str, allow_new: bool, itemindex: int, fields: Mapping[str, Any], *, index: int | None = None
     ) -> dict[str, Any]:
         check_keyfield(keyfield)
-        if not isinstance(allow_new, bool):
-            raise InputError("allow_new", "must be True or False", index=index)
+        check_flag("allow_new", allow_new)
         if isinstance(itemindex, bool) or not isinstance(itemindex, int) or itemindex < 1:
             raise InputError("itemindex", "must be an integer of at least 1", index=index)
         wire = check_fields(fields, index=index)
@@ -337,7 +336,7 @@ def _search_fields(keyword: Any, field: Any, value: Any, by_field: Mapping[str, 
     if keyword is not None and not isinstance(keyword, str):
         raise InputError("keyword", "must be a string")
     if keyword:
-        return {"keyword": keyword}
+        return {"keyword": check_chars("keyword", keyword)}
     if not by_field:
         return {}
     (name, text), = by_field.items()
@@ -346,7 +345,7 @@ def _search_fields(keyword: Any, field: Any, value: Any, by_field: Mapping[str, 
         raise InputError("field", f"must be {FINDFORM_ALL} or an FSI patron field (one of {', '.join(FIELDS)})")
     if not isinstance(text, str) or not text.strip():
         raise InputError(name if field is None else "value", "must be a non-empty string")
-    return _findform(WIRE_NAMES.get(name, FINDFORM_ALL), text)
+    return _findform(WIRE_NAMES.get(name, FINDFORM_ALL), check_chars(name if field is None else "value", text))
 
 
 def _set_status(message: str | None) -> str:
@@ -375,6 +374,8 @@ def _rows(records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str,
         if unknown:
             raise InputError(str(unknown[0]), f"is not an FSI patron field (one of {', '.join(FIELDS)})")
         records = records.astype(object).to_dict("records")
+    elif isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise InputError("records", "must be a DataFrame or a list of mappings of patron fields")
     rows = []
     for index, record in enumerate(records, start=1):
         if not isinstance(record, Mapping):

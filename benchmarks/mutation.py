@@ -1,0 +1,135 @@
+"""Mutation score of the modules that guard secrets, retries, answers and frames.
+
+Reads what ``mutmut run`` left in ``mutants/`` (``make mutation`` runs it one module at a time)
+and prints one row per module: killed, survived, no tests, timeout, the equivalent mutants
+excluded, and the score, ``(killed + timeout) / (mutants - excluded)``. A timeout counts as
+caught: the mutant made the tests hang (a retry loop that never ends) and was stopped.
+
+Equivalent mutants are listed, each with its reason, in the "Equivalent mutants" table of
+``docs/testing.md``, the one list there is; a listed mutant that no longer exists or that the
+tests now kill is reported, so the list cannot go stale quietly. The wire modules are split into
+their decoding (functions) and their auth (the classes' methods).
+
+Run ``make mutation``, or ``.venv/bin/python benchmarks/mutation.py [--json FILE]`` after a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "testing.md"
+TARGET = 90.0  # percent of non-equivalent mutants killed, per row
+
+#: module -> (source path, whether its classes' methods are shown as a separate "auth" row)
+MODULES = {
+    "fsi_patron_kit._redact": ("fsi_patron_kit/_redact.py", False),
+    "fsi_patron_kit._http": ("fsi_patron_kit/_http.py", False),
+    "fsi_patron_kit._frames": ("fsi_patron_kit/_frames.py", False),
+    "fsi_patron_kit.fsi._wire": ("fsi_patron_kit/fsi/_wire.py", True),
+    "fsi_patron_kit.folio._wire": ("fsi_patron_kit/folio/_wire.py", True),
+}
+# mutmut's exit codes (as in mutmut.stats): 1 and 3 mean a test failed, 0 that all passed.
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout",
+          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+COLUMNS = ("killed", "survived", "no tests", "timeout", "not checked", "other")
+
+
+def equivalents(doc: Path = DOC) -> dict[str, str]:
+    """The mutants listed as equivalent in the docs, with their reasons."""
+    listed: dict[str, str] = {}
+    in_section = False
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            in_section = line.strip() == "## Equivalent mutants"
+        match = re.match(r"\|\s*`([\w.ǁ]+__mutmut_\d+)`\s*\|(.*)\|\s*$", line) if in_section else None
+        if match:
+            listed[match.group(1)] = match.group(2).split("|")[-1].strip()
+    return listed
+
+
+def results(mutants: Path) -> dict[str, int | None]:
+    """Every mutant's exit code from mutmut's ``.meta`` files."""
+    found: dict[str, int | None] = {}
+    for _module, (path, _) in MODULES.items():
+        meta = mutants / (path + ".meta")
+        if meta.exists():
+            found.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return found
+
+
+def row_of(name: str) -> str:
+    module, _, function = name.rpartition(".")
+    split = MODULES.get(module, ("", False))[1]
+    if not split:
+        return module
+    return f"{module} ({'auth' if function.startswith('xǁ') else 'decoding'})"
+
+
+def table(codes: dict[str, int | None], excluded: dict[str, str]) -> tuple[list[dict], list[str]]:
+    rows: dict[str, Counter] = {}
+    problems = [f"listed as equivalent but not a mutant of this run: {name}" for name in excluded if name not in codes]
+    for name, code in sorted(codes.items()):
+        counts = rows.setdefault(row_of(name), Counter())
+        counts["mutants"] += 1
+        if name in excluded:
+            counts["equivalent"] += 1
+            if STATUS.get(code) != "survived":
+                problems.append(f"listed as equivalent but {STATUS.get(code, 'other')}: {name}")
+            continue
+        status = STATUS.get(code, "other")
+        counts[status if status in COLUMNS else "other"] += 1
+    out = []
+    for name in sorted(rows):
+        counts = rows[name]
+        judged = counts["mutants"] - counts["equivalent"]
+        score = 100.0 * (counts["killed"] + counts["timeout"]) / judged if judged else 100.0
+        out.append({"module": name, **{c: counts[c] for c in ("mutants", *COLUMNS, "equivalent")},
+                    "score": round(score, 1)})
+    return out, problems
+
+
+def render(rows: list[dict]) -> str:
+    head = ["module", "mutants", "killed", "survived", "no tests", "timeout", "equivalent", "score"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    total = Counter()
+    for row in rows:
+        extra = f" ({row['not checked']} not checked)" if row["not checked"] else ""
+        lines.append(f"| `{row['module']}` | {row['mutants']} | {row['killed']} | {row['survived']} | "
+                     f"{row['no tests']} | {row['timeout']} | {row['equivalent']} | {row['score']:.1f} %{extra} |")
+        total.update({k: v for k, v in row.items() if isinstance(v, int)})
+    judged = total["mutants"] - total["equivalent"]
+    score = 100.0 * (total["killed"] + total["timeout"]) / judged if judged else 100.0
+    lines.append(f"| all | {total['mutants']} | {total['killed']} | {total['survived']} | {total['no tests']} | "
+                 f"{total['timeout']} | {total['equivalent']} | {score:.1f} % |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="where mutmut ran")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    codes = results(args.mutants)
+    if not codes:
+        print(f"no mutation results under {args.mutants}: run `make mutation` first", file=sys.stderr)
+        return 1
+    rows, problems = table(codes, equivalents())
+    print(render(rows))
+    for row in rows:
+        if row["score"] < TARGET:
+            print(f"below {TARGET:.0f} %: {row['module']}")
+    for problem in problems:
+        print(problem)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Reading FSI answers, each shape a tenant may send, from a real socket; and what FSI's auth
+registers for masking. Messages and statuses here are the test's own, served by a canned server."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from werkzeug.wrappers import Response
+
+from fsi_patron_kit import Secret
+from fsi_patron_kit._http import Call, RetryPolicy, Transport
+from fsi_patron_kit._redact import isolated_secrets, redact_text
+from fsi_patron_kit.errors import (
+    APIError,
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+from fsi_patron_kit.fsi._wire import (
+    PATH,
+    FsiAuth,
+    answer_of,
+    decode,
+    describe,
+    failure_of,
+    parse_expire,
+    unwrap,
+)
+
+
+def _json(value, status: int = 200, **headers) -> Response:
+    return Response(json.dumps(value), status=status, mimetype="application/json", headers=headers)
+
+
+def _answer(canned, answer: Response):
+    """The response the transport receives for ``answer``, one attempt, no auth."""
+    canned.queue(answer)
+    transport = Transport(canned.url, vendor="fsi", retry=RetryPolicy(attempts=1))
+    return transport.send(Call(method="POST", path=PATH, action="getpatron", json={"action": "getpatron"}))
+
+
+def _decoded(canned, answer: Response):
+    return decode(_answer(canned, answer), action="getpatron")
+
+
+# -- values ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body, expected", [
+    ({"d": '{"result": true, "item": []}'}, {"result": True, "item": []}),
+    ({"d": "[1, 2]"}, [1, 2]),
+    ({"d": {"token": "t"}}, {"token": "t"}),
+    ({"d": "0f3a9c"}, "0f3a9c"),
+    ({"d": "{not json"}, "{not json"),
+    ({"d": 5}, 5),
+    ({"d": "x", "other": 1}, {"d": "x", "other": 1}),  # not the envelope: more than "d"
+    ({"result": True}, {"result": True}),
+])
+def test_every_envelope_is_read_to_the_same_value(canned, body, expected):
+    assert _decoded(canned, _json(body)) == expected
+
+
+def test_an_answer_is_decoded_once_however_often_it_is_read(canned):
+    response = _answer(canned, _json({"d": '{"result": true}'}))
+    assert answer_of(response) is answer_of(response)
+
+
+def test_unwrap_leaves_other_values_alone():
+    assert unwrap([{"d": "1"}]) == [{"d": "1"}] and unwrap("x") == "x"
+
+
+# -- failures with HTTP 200 --------------------------------------------------------------------------
+@pytest.mark.parametrize("message, error", [
+    ("Barcode already exists.", ConflictError),
+    ("Multiple patrons match.", ConflictError),
+    ("Patron not found.", NotFoundError),
+    ("Session token not found.", NotFoundError),  # "not found" is read before "token"
+    ("Invalidate session token.", AuthError),
+    ("Invalid renew token.", AuthError),
+    ("Invalid API key.", AuthError),
+    ("Invalid API secret.", AuthError),
+    ("Invalid or expired code.", AuthError),
+    ("Barcode is required.", APIError),  # "code" only as a word of its own
+    ("Something odd happened.", APIError),  # no pattern: the base class, not a TypeError
+])
+def test_a_failure_answer_is_the_exception_its_message_means(canned, message, error):
+    with pytest.raises(APIError) as caught:
+        _decoded(canned, _json({"d": json.dumps({"result": False, "msg": message})}))
+    assert type(caught.value) is error
+    assert (caught.value.message, caught.value.status, caught.value.vendor, caught.value.action) == (
+        message, 200, "fsi", "getpatron")
+    assert caught.value.method == "POST" and caught.value.url == canned.url + PATH
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({"result": "false"}, "Request failed."),
+    ({"result": "False", "msg": ""}, "Request failed."),
+    ({"result": False, "msg": 7}, "7"),
+])
+def test_a_failure_without_a_readable_message_still_fails(canned, answer, message):
+    with pytest.raises(APIError) as caught:
+        _decoded(canned, _json(answer))
+    assert type(caught.value) is APIError and caught.value.message == message
+
+
+@pytest.mark.parametrize("answer", [{"result": True, "msg": "Patron updated."}, {"msg": "no result field"}, [1]])
+def test_only_result_false_is_a_failure(answer):
+    assert failure_of(answer) is None
+
+
+def test_an_answer_that_is_not_json_with_http_200_is_an_api_error(canned):
+    with pytest.raises(APIError) as caught:
+        _decoded(canned, Response("<html>maintenance</html>", mimetype="text/html"))
+    assert type(caught.value) is APIError
+    assert (caught.value.message, caught.value.status) == ("answer is not JSON", 200)
+
+
+# -- HTTP errors -------------------------------------------------------------------------------------
+def test_an_aspnet_fault_keeps_its_message_and_exception_type(canned):
+    fault = {"Message": "Object reference not set.", "StackTrace": "at X()",
+             "ExceptionType": "System.NullReferenceException"}
+    with pytest.raises(APIError) as caught:
+        _decoded(canned, _json(fault, status=500))
+    assert type(caught.value) is ServerError
+    assert (caught.value.message, caught.value.code, caught.value.status) == (
+        "Object reference not set.", "System.NullReferenceException", 500)
+
+
+@pytest.mark.parametrize("status, error", [(400, APIError), (401, AuthError), (403, AuthError),
+                                           (404, NotFoundError), (409, ConflictError), (422, APIError),
+                                           (500, ServerError), (503, ServerError)])
+def test_any_status_from_400_up_is_an_error_even_with_a_json_value(canned, status, error):
+    with pytest.raises(APIError) as caught:
+        _decoded(canned, _json({"d": "looks fine"}, status=status))
+    assert type(caught.value) is error and caught.value.status == status
+
+
+def test_a_status_below_400_is_an_answer(canned):
+    assert _decoded(canned, _json({"d": "fine"}, status=299)) == "fine"
+
+
+def test_an_error_without_json_says_what_the_body_or_the_status_says(canned):
+    with pytest.raises(ServerError) as text:
+        _decoded(canned, Response("x" * 300, status=502, mimetype="text/plain"))
+    assert text.value.message == "x" * 200 and text.value.code is None
+    with pytest.raises(ServerError) as empty:
+        _decoded(canned, Response(b"", status=500))
+    assert empty.value.message == "INTERNAL SERVER ERROR"
+
+
+def test_a_429_carries_the_servers_retry_after(canned):
+    with pytest.raises(RateLimitError) as caught:
+        _decoded(canned, _json({"Message": "Slow down"}, status=429, **{"Retry-After": "7"}))
+    assert (caught.value.retry_after, caught.value.message, caught.value.status) == (7.0, "Slow down", 429)
+
+
+# -- history notes -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer, note", [
+    (_json({"d": '{"result": true}'}), None),
+    (_json({"d": '{"result": false, "msg": "Patron not found."}'}), "Patron not found."),
+    (_json({"ExceptionType": "System.Exception", "Message": "m"}, status=500), "System.Exception"),
+    (_json({"Message": "m"}, status=500), "INTERNAL SERVER ERROR"),
+    (_json([1], status=500), "INTERNAL SERVER ERROR"),
+    (Response("<html/>", mimetype="text/html"), None),
+    (Response("<html/>", status=502, mimetype="text/html"), "BAD GATEWAY"),
+])
+def test_describe_notes_the_failure_of_an_answer(canned, answer, note):
+    assert describe(_answer(canned, answer)) == note
+
+
+# -- expiry ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, expected", [
+    ("", None),
+    (None, None),
+    (1_000_000_000, 1000.0 + 1_000_000_000),  # up to 1e9: a lifetime in seconds
+    (1_000_000_001, 1_000_000_001.0),  # beyond: epoch seconds
+    (100_000_000_000, 100_000_000_000.0),  # up to 1e11: still seconds
+    (100_000_000_001, 100_000_000.001),  # beyond: epoch milliseconds
+    ("-5", 995.0),
+    (12.5, 1012.5),
+    ("/Date(-1000)/", -1.0),
+    ("/Date(1795428000000+0100)/", 1795428000.0),
+    ("2026-11-23T10:00:00+01:00", 1795424400.0),
+])
+def test_expire_values(value, expected):
+    assert parse_expire(value, now=1000.0) == expected
+
+
+def test_an_expire_without_offset_is_the_servers_local_time():
+    assert parse_expire("2026-11-23T10:00:00", now=0.0) == datetime(2026, 11, 23, 10, 0, 0).timestamp()
+
+
+# -- what FSI's auth registers for masking (the value net alone) ---------------------------------------
+def _json_encoding(payload: dict) -> dict:
+    return {"json": payload}
+
+
+def _send(transport, action: str, **fields):
+    return transport.send(Call(method="POST", path=PATH, action=action, authenticated=False,
+                               json={"action": action, **fields}))
+
+
+@pytest.mark.parametrize("envelope", ["string", "object", "none"])
+def test_the_code_and_the_tokens_a_server_hands_out_are_masked_by_value(emulator, envelope):
+    emulator.envelope = envelope
+    creds = emulator.credentials
+    auth = FsiAuth(Secret(creds.apikey), Secret(creds.apisecret), encoding=_json_encoding)
+    transport = Transport(emulator.url, vendor="fsi", auth=auth, record_bodies=True)
+    with isolated_secrets(empty=True):
+        got = _send(transport, "getcode", apikey=creds.apikey)
+        code = unwrap(got.json())  # read off the wire by the test itself
+        code = code["code"] if isinstance(code, dict) else code
+        assert redact_text(f"echo {code}") == "echo ***"
+        tokens = unwrap(_send(transport, "gettoken", code=code, apisecret=creds.apisecret).json())
+        for value in (tokens["token"], tokens["renewtoken"]):
+            assert redact_text(f"echo {value}") == "echo ***"
+        recorded = transport.history.last(2)
+        assert all(code not in (row.response_body or "") for row in recorded)
+
+
+def test_only_login_answers_are_searched_for_secrets(emulator):
+    creds = emulator.credentials
+    auth = FsiAuth(Secret(creds.apikey), Secret(creds.apisecret), encoding=_json_encoding)
+    transport = Transport(emulator.url, vendor="fsi")
+    response = _send(transport, "getcode", apikey=creds.apikey)
+    code = unwrap(response.json())
+    assert list(auth.secrets_in(Call(method="POST", path=PATH, action="getcode"), response)) == [code]
+    assert list(auth.secrets_in(Call(method="POST", path=PATH, action="searchpatron"), response)) == []
+    listed = _send(transport, "gettoken", code=code, apisecret=creds.apisecret)
+    tokens = unwrap(listed.json())
+    assert list(auth.secrets_in(Call(method="POST", path=PATH, action="gettoken"), listed)) == [
+        tokens["token"], tokens["renewtoken"]]
