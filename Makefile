@@ -38,9 +38,6 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_fsi.py
 
-lab: $(VENV)/.installed-notebooks
-	$(PY) -m jupyter lab notebooks
-
 # Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
 # of `make test`). One module at a time on two workers; the score table is printed at the end.
 MUTATED := fsi_patron_kit._redact fsi_patron_kit._frames fsi_patron_kit.fsi._wire fsi_patron_kit.folio._wire fsi_patron_kit._http
@@ -53,6 +50,9 @@ mutation: $(VENV)/.installed-dev
 			|| { tail -20 build/mutation-$$module.log; exit 1; }; \
 	done
 	$(PY) benchmarks/mutation.py
+
+lab: $(VENV)/.installed-notebooks
+	$(PY) -m jupyter lab notebooks
 
 sandbox: $(VENV)/.installed-notebooks
 	$(PY) -m fsi_patron_kit.cli sandbox

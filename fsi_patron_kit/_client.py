@@ -43,6 +43,7 @@ class TransportOptions(TypedDict, total=False):
 def masked(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``arguments`` with each secret (by name) held as a :class:`Secret`: a function that passes
     secrets on rebinds its arguments to this first, so its frame's locals show in no traceback."""
+    _registry.vendors()  # every registered vendor's secret names are known from here on
     return {key: Secret.of(value, field=key) if is_secret_name(key) and isinstance(value, str) else value
             for key, value in arguments.items()}
 

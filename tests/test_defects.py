@@ -302,7 +302,7 @@ def test_folio_dry_run_must_be_a_bool(folio_client, edge_client, quiet_folio, fl
 
 # -- the same rules for OCLC Wise ----------------------------------------------------------------
 @pytest.mark.parametrize("library", ["..", ".", "1234\x00", "1234\n", "1234\r\n"], ids=repr)
-def test_wise_path_ids_refuse_dots_control_characters_and_escapes(wise_client, wise_emulator, library):
+def test_wise_path_ids_refuse_dots_and_control_characters(wise_client, wise_emulator, library):
     refused(lambda: wise_client.lookup_cards(library_id=library), "library_id")
     refused(lambda: wise_client.blocks(patron_system_id="1000", library_id=library), "library_id")
     assert wise_emulator.counters.requests == 0
@@ -532,6 +532,10 @@ def test_a_secret_passed_to_connect_shows_in_no_traceback():
     error = failure_of(lambda: connect("fsi", apikey=KEY.value, apisecret=SECRET.value, url=1))
     assert isinstance(error, ConfigError) and error.field == "url"
     assert_no_secret_in_frames(error, {KEY.value, SECRET.value})
+    # a secret name only a vendor's registration declares (Wise's payment account)
+    error = failure_of(lambda: connect("wise", payment_username="payer", payment_password=PASSWORD.value, url=1))
+    assert isinstance(error, ConfigError) and error.field == "url"
+    assert_no_secret_in_frames(error, {PASSWORD.value})
 
 
 # -- read_apikey ----------------------------------------------------------------------------------

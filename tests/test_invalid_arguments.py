@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import math
+import sys
 import types
 import typing
 import uuid
@@ -29,10 +30,15 @@ from fsi_patron_kit.config import Secret
 
 from .conftest import FAST_RETRY
 
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
+
 EXAMPLES = 15  # per parameter: over three thousand calls for the four vendors, in seconds
 
 # -- what a parameter accepts, read from its type hint --------------------------------------------
-_HINT_NAMES = {"Unpack": typing.Unpack}
+_HINT_NAMES = {"Unpack": Unpack}  # the clients import it for type checkers only
 
 
 def kinds(hint: Any) -> set[str]:
@@ -179,7 +185,7 @@ def parameters(function: Any, client: str) -> list[Parameter]:
             continue
         hint = hints.get(name, Any)
         if parameter.kind is parameter.VAR_KEYWORD:
-            if typing.get_origin(hint) is typing.Unpack:
+            if typing.get_origin(hint) is Unpack:
                 options = typing.get_type_hints(typing.get_args(hint)[0])
                 found += [Parameter(key, False, invalid_values(key, value, client)) for key, value in options.items()]
             else:

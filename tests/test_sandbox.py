@@ -64,7 +64,7 @@ def test_planted_defects_have_their_documented_counts(client, emulator):
         "stray_whitespace": int(((frame["first_name"] != frame["first_name"].str.strip())
                                  | (frame["surname"] != frame["surname"].str.strip())).sum()),
         "student_without_classgrade": int(((frame["role"] == "STUDENT") & frame["class_grade"].isna()).sum()),
-        "classgrade_trailing_pipe": int(frame["class_grade"].str.rstrip().str.endswith("|").sum()),
+        "classgrade_trailing_pipe": int(frame["class_grade"].str.rstrip().str.endswith("|").fillna(False).sum()),
     }
     assert found == DOCUMENTED
     assert emulator.planted == DOCUMENTED

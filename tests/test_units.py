@@ -17,7 +17,6 @@ from fsi_patron_kit._redact import (
 from fsi_patron_kit.errors import APIError, InputError
 from fsi_patron_kit.fsi import Patron
 from fsi_patron_kit.fsi._wire import parse_expire, unwrap
-from fsi_patron_kit.options import options
 
 
 def test_redact_url_masks_secret_parameters_and_passwords():
@@ -82,17 +81,16 @@ def test_expire_formats(value, expected):
     assert parse_expire(value, now=1000.0) == expected
 
 
-def test_patron_repr_hides_personal_data_and_html_escapes():
+def test_patron_repr_hides_personal_data_and_html_escapes(monkeypatch):
+    from fsi_patron_kit import options
+
     patron = Patron.from_wire({"barcode": "0001", "firstname": "<b>Ann</b>", "surname": "Lee", "email": "ann@x.org",
                                "username": "alee", "role": "STUDENT"})
     text = repr(patron)
     assert "0001" in text and "Ann" not in text and "ann@x.org" not in text and "alee" not in text
-    assert "Ann" not in patron._repr_html_()  # personal fields show only when asked
-    options.show_personal_data = True
-    try:
-        html = patron._repr_html_()
-    finally:
-        options.show_personal_data = False
+    assert "Ann" not in patron._repr_html_() and "ann@x.org" not in patron._repr_html_()
+    monkeypatch.setattr(options, "show_personal_data", True)  # asked for: shown, and escaped
+    html = patron._repr_html_()
     assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann" not in html
     assert patron.full_name == "<b>Ann</b> Lee"
 

@@ -62,8 +62,8 @@ class Client(TokenClient):
         workers: int = DEFAULT_WORKERS,
         **transport: Unpack[TransportOptions],
     ) -> None:
-        self.workers = check_workers(workers)
         password = Secret.of(password, field="password")  # masked at once, even in a traceback's locals
+        self.workers = check_workers(workers)
         self._auth = _wire.FolioAuth(check_header_value("tenant", tenant), check_text("username", username),
                                      password, renew_margin=renew_margin)
         self._open(url, self._auth, _wire.describe, transport)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._checks import check_chars, check_flag
+from .._checks import check_chars, check_flag, check_text
 from .._client import TokenClient, TransportOptions
 from .._display import Progress
 from .._http import Call
@@ -333,19 +333,18 @@ def _search_fields(keyword: Any, field: Any, value: Any, by_field: Mapping[str, 
         by_field = {**by_field, str(field): value}
     if (1 if keyword else 0) + len(by_field) > 1:
         raise InputError("search", "give one of: keyword, one field (email=...), or field= and value=")
-    if keyword is not None and not isinstance(keyword, str):
-        raise InputError("keyword", "must be a string")
+    if keyword is not None:
+        check_chars("keyword", keyword)
     if keyword:
-        return {"keyword": check_chars("keyword", keyword)}
+        return {"keyword": keyword}
     if not by_field:
         return {}
     (name, text), = by_field.items()
     name = FINDFORM_ALL if name.upper() == FINDFORM_ALL else name
     if name != FINDFORM_ALL and name not in WIRE_NAMES:
         raise InputError("field", f"must be {FINDFORM_ALL} or an FSI patron field (one of {', '.join(FIELDS)})")
-    if not isinstance(text, str) or not text.strip():
-        raise InputError(name if field is None else "value", "must be a non-empty string")
-    return _findform(WIRE_NAMES.get(name, FINDFORM_ALL), check_chars(name if field is None else "value", text))
+    check_text(name if field is None else "value", text)
+    return _findform(WIRE_NAMES.get(name, FINDFORM_ALL), text)
 
 
 def _set_status(message: str | None) -> str:
