@@ -22,6 +22,7 @@ def edge_client(request, folio_emulator):
     with make_edge_client(folio_emulator, edge_form=request.param, record_bodies=True) as made:
         yield made
 
+
 # Document 003's own example payload.
 DOC_PATRON = {
     "generalInfo": {"externalSystemId": "ext-kapil-new-record-100", "firstName": "new-record-100",
