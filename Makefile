@@ -3,23 +3,28 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+# pip and setuptools talk a lot; their output is kept in a log and shown only when a step fails.
+QUIETLY = > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
-.PHONY: demo test lint docs bench sandbox clean mutation
+.PHONY: demo test lint docs bench lab sandbox clean mutation
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@echo "creating $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip $(QUIETLY)
 
 $(VENV)/.installed-notebooks: setup.cfg pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[notebooks]"
-	touch $@
+	@echo "installing the kit and the notebook extras into $(VENV) ..."
+	@$(PY) -m pip install --quiet -e ".[notebooks]" $(QUIETLY)
+	@touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $@ $(VENV)/.installed-notebooks
+	@echo "installing the kit and the development extras into $(VENV) ..."
+	@$(PY) -m pip install --quiet -e ".[dev]" $(QUIETLY)
+	@touch $@ $(VENV)/.installed-notebooks
 
 demo: $(VENV)/.installed-notebooks
-	$(PY) -m fsi_patron_kit.cli demo --output build/demo
+	@$(PY) -m fsi_patron_kit.cli demo --output build/demo
 
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check fsi_patron_kit tests benchmarks
@@ -30,6 +35,7 @@ docs: $(VENV)/.installed-dev
 	$(PY) -m mkdocs build --strict --site-dir build/site
 
 bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_fsi.py
 
 # Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
@@ -44,6 +50,9 @@ mutation: $(VENV)/.installed-dev
 			|| { tail -20 build/mutation-$$module.log; exit 1; }; \
 	done
 	$(PY) benchmarks/mutation.py
+
+lab: $(VENV)/.installed-notebooks
+	$(PY) -m jupyter lab notebooks
 
 sandbox: $(VENV)/.installed-notebooks
 	$(PY) -m fsi_patron_kit.cli sandbox

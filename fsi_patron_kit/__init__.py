@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _registry
+from ._client import masked
 from ._http import RetryPolicy
 from ._version import __version__
 from .config import SANDBOX, Profile, Secret, load_profile
@@ -26,15 +27,24 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .options import options
+from .workflows import Audit, audit, available_checks, check, patrons, validate
 
 __all__ = [
     "__version__",
     "connect",
     "vendors",
+    "options",
     "RetryPolicy",
     "Profile",
     "Secret",
     "load_profile",
+    "patrons",
+    "audit",
+    "Audit",
+    "validate",
+    "check",
+    "available_checks",
     "PatronKitError",
     "InputError",
     "ConfigError",
@@ -55,6 +65,7 @@ def connect(vendor: str | None = None, *, profile: str = SANDBOX, **overrides: A
     ``vendor`` names the kind of client (``"fsi"``, ``"folio"``, ``"folio-edge"``, ...; see
     :func:`vendors`) and is needed for the sandbox profile; a named profile says its own.
     """
+    overrides = masked(overrides)  # a secret passed here shows in no traceback's locals
     if profile != SANDBOX:
         vendor = vendor or load_profile(profile).vendor
     if not isinstance(vendor, str):

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -25,7 +26,8 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from ._display import card
+from ._checks import check_seconds
+from ._display import card, masked_body
 from ._history import Exchange, History
 from ._redact import (
     install_log_filter,
@@ -126,6 +128,16 @@ class RetryPolicy:
     statuses: frozenset[int] = frozenset({502, 503, 504})
     rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
 
+    def __attrs_post_init__(self) -> None:
+        """Checked when made, not at the first retry of some later call."""
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
+            raise ConfigError("retry.attempts", "must be an integer of at least 1")
+        for name in ("backoff", "max_backoff", "max_retry_after"):
+            check_seconds(f"retry.{name}", getattr(self, name), error=ConfigError)
+        if not isinstance(self.statuses, frozenset | set) or not all(
+                isinstance(s, int) and not isinstance(s, bool) for s in self.statuses):
+            raise ConfigError("retry.statuses", "must be a set of HTTP status codes")
+
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
@@ -150,11 +162,40 @@ class Preview:
 
     method: str
     url: str
-    body: Any = None
+    body: Any = attrs.field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # the body may be long and personal: ``.body`` holds it
+        size = f"{len(self.body)} fields" if isinstance(self.body, dict) else "none" if self.body is None else "yes"
+        return f"Preview({self.method} {self.url}, body: {size}; nothing was sent)"
 
     def _repr_html_(self) -> str:
-        shown = json.dumps(self.body, indent=2, ensure_ascii=False) if self.body is not None else "(no body)"
-        return card(f"dry run: {self.method} {self.url}", [], details={"body": shown})
+        shown = json.dumps(masked_body(self.body), indent=2, ensure_ascii=False) if self.body is not None else "(no body)"
+        return card(f"dry run: {self.method} {self.url}", [("sent", "nothing (dry run)")], details={"body": shown})
+
+
+class _Pause:
+    """A wait every thread of one transport keeps: after a 429, no thread sends until it is over."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self._waiting = threading.local()
+
+    def hold(self, seconds: float) -> None:
+        """Hold every thread back for ``seconds``, this one included (it sleeps them out here)."""
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+        self._waiting.now = True
+        try:
+            time.sleep(seconds)
+        finally:
+            self._waiting.now = False
+
+    def wait(self) -> None:
+        """Wait out a pause another thread holds (a call made while waiting one out goes ahead)."""
+        remaining = self._until - time.monotonic()
+        if remaining > 0 and not getattr(self._waiting, "now", False):
+            time.sleep(remaining)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -259,6 +300,7 @@ class Transport:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.history = History(history_size)
+        self._rate_limited = _Pause()
         self.record_bodies = record_bodies
         self._describe_failure = describe_failure
         self.session = requests.Session()
@@ -276,7 +318,9 @@ class Transport:
         self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
 
     def __repr__(self) -> str:
-        return f"<Transport {self.vendor} {redact_url(self.base_url)}>"
+        # Also shown for a transport whose constructor failed, as a traceback's ``self``.
+        where = getattr(self, "base_url", None)
+        return f"<Transport {getattr(self, 'vendor', '?')} {redact_url(where) if where else '(not opened)'}>"
 
     def close(self) -> None:
         self.session.close()
@@ -306,9 +350,13 @@ class Transport:
         """
         authorize = call.authenticated and self.auth is not None
         attempt = 0
+        paused = False
         while True:
             attempt += 1
             last_try = attempt >= self.retry.attempts
+            if not paused:  # another thread's 429 holds this one back too
+                self._rate_limited.wait()
+            paused = False
             credentials = self.auth.ensure(self, call) if authorize else None  # type: ignore[union-attr]
             sent = self.auth.apply(call, credentials) if authorize else call  # type: ignore[union-attr]
             failure: PatronKitError | None = None
@@ -339,7 +387,12 @@ class Transport:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.retry.max_retry_after:
                 return response, credentials
-            time.sleep(self.retry.delay(attempt, wait))
+            pause = self.retry.delay(attempt, wait)
+            if response.status_code == 429:  # the server is busy for every thread, not only this one
+                self._rate_limited.hold(pause)
+                paused = True
+            else:
+                time.sleep(pause)
 
     def _attempt(self, call: Call, attempt: int) -> requests.Response:
         """One attempt, following same-origin redirects only (each hop recorded)."""
@@ -435,6 +488,8 @@ class Transport:
                 response_bytes=len(response.content) if response is not None else 0,
                 outcome=outcome,
                 error=redact_text(error) if error else None,
+                request_headers=request.headers,
+                response_headers=response.headers if response is not None else {},
                 request_body=redact_body(body, request.headers.get("Content-Type", "")) if keep else None,
                 response_body=(
                     redact_body(response.content, response.headers.get("Content-Type", ""))

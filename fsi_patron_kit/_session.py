@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import requests
 
+from ._checks import check_seconds
 from .errors import AuthError, ConfigError, TransportError
 
 if TYPE_CHECKING:
@@ -44,6 +45,11 @@ class SessionInfo:
     logins: int
     renewals: int
 
+    def _repr_html_(self) -> str:
+        from ._display import attrs_card
+
+        return attrs_card("session", self)
+
 
 class SessionAuth:
     """The transport's auth hook for vendors with session tokens (thread-safe).
@@ -59,9 +65,7 @@ class SessionAuth:
     restart_login: ClassVar[bool] = False
 
     def __init__(self, *, renew_margin: float, clock: Callable[[], float] = time.time) -> None:
-        if isinstance(renew_margin, bool) or not isinstance(renew_margin, int | float) or renew_margin < 0:
-            raise ConfigError("renew_margin", "must be a number of seconds >= 0")
-        self._margin = float(renew_margin)
+        self._margin = check_seconds("renew_margin", renew_margin, error=ConfigError)
         self._clock = clock
         self._lock = threading.RLock()
         self._credentials: Any = None

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from ._checks import CONTROL
 from ._redact import MASK, is_secret_name, register_secret
 from ._registry import setting_names
 from .errors import ConfigError
@@ -60,6 +61,8 @@ class Secret:
             return value
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(field, "a non-empty secret string is required")
+        if CONTROL.search(value):  # a key pasted with its line break, or worse
+            raise ConfigError(field, "must not contain control characters (line breaks, tabs, NUL)")
         return cls(value)
 
     def reveal(self) -> str:
@@ -88,7 +91,7 @@ class Profile:
         env_name = source.get("env") or env_var(self.name, key)
         value = os.environ.get(env_name)
         if value:
-            return Secret(value)
+            return Secret.of(value, field=env_name)
         if prompt and source.get("prompt", True) and _can_prompt():
             return Secret.of(getpass.getpass(f"{self.name} {key}: "), field=key)
         raise ConfigError(
@@ -188,6 +191,8 @@ def env_var(profile: str, key: str) -> str:
 
 def load_profile(name: str, *, path: Path | None = None) -> Profile:
     """Read profile ``name`` from the TOML file, with environment overrides applied."""
+    if not isinstance(name, str) or not name.strip() or CONTROL.search(name):
+        raise ConfigError("profile", "must be a profile name (a non-empty string)")
     path = path or config_path()
     table: dict[str, Any] = {}
     if path.exists():

@@ -8,6 +8,7 @@ import time
 import pytest
 from werkzeug.wrappers import Request, Response
 
+import fsi_patron_kit as pk
 from fsi_patron_kit import fsi
 from fsi_patron_kit._http import RetryPolicy
 from fsi_patron_kit._redact import isolated_secrets
@@ -207,3 +208,14 @@ def make_polaris_client(emulator, **options):
 def polaris_client(polaris_emulator):
     with make_polaris_client(polaris_emulator, record_bodies=True) as made:
         yield made
+# -- the default sandbox read into the canonical frame, shared by a module's audit tests -------------
+@pytest.fixture(scope="module")
+def audit_sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def audit_frame(audit_sandbox):
+    with make_client(audit_sandbox.fsi) as fsi, make_folio_client(audit_sandbox.folio) as folio:
+        return pk.patrons(fsi, folio)

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from fsi_patron_kit.sandbox import FolioEmulator, Sandbox
-from fsi_patron_kit.sandbox._foliodata import PATRON_GROUPS, generate
+from fsi_patron_kit.sandbox.folio.data import PATRON_GROUPS, generate
 
 from .upstream import conforms, needs_upstream
 
@@ -25,8 +25,9 @@ CIRC_DESK_1 = "3a40852d-49fd-4df2-a1f9-6e2641a6e91f"
 ONLINE = "7c5abc9f-f3d7-4856-b8d7-6712462ca007"
 PATRON_CANCELLED = "75187e8d-e25a-47a7-89ad-23ba612338de"
 UNKNOWN_ID = "0f9c2a4e-6b1d-4c3e-9a7f-2d5b8e1c4a60"
-# The documented counts (_foliodata.PLANTED); the tests count them their own way from the users.
-DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3}
+# The documented counts (folio.data.PLANTED); the tests count them their own way from the users.
+DOCUMENTED = {"duplicate_email": 6, "inactive": 10, "remote_expired_yesterday": 4, "remote_expired_earlier": 3,
+              "expired_but_active": 3, "username_whitespace": 2, "inactive_account": 17, "inactive_with_open_loans": 6}
 
 
 class Clock:
@@ -67,9 +68,19 @@ def staff(folio):
         yield session
 
 
-def edge(folio: FolioEmulator, method: str, path: str, **options) -> requests.Response:
+EDGE_FORMS = ["document-003", "today"]
+
+
+@pytest.fixture(params=EDGE_FORMS)
+def edge_form(request):
+    """Each LC external-patron test runs against both edge forms: with the caller in the path, and without."""
+    return request.param
+
+
+def edge(folio: FolioEmulator, form: str, method: str, path: str, **options) -> requests.Response:
     options.setdefault("params", {"apikey": folio.edge_apikey})
-    return requests.request(method, f"{folio.edge_url}/patron/account/{folio.caller_id}{path}", timeout=5, **options)
+    caller = f"/{folio.caller_id}" if form == "document-003" else ""
+    return requests.request(method, f"{folio.edge_url}/patron/account{caller}{path}", timeout=5, **options)
 
 
 def lower_emails(users: list[dict]) -> Counter:
@@ -418,12 +429,12 @@ def test_edge_apikey_is_padded_url_safe_base64_of_salt_tenant_and_user(folio):
     assert set(decoded) == {"s", "t", "u"} and decoded["t"] == "sandbox" and decoded["u"] == "edge_patron"
 
 
-def test_edge_refuses_a_bad_apikey_and_an_unknown_caller(folio):
+def test_edge_refuses_a_bad_apikey_and_an_unknown_caller(folio, edge_form):
     other_tenant = base64.urlsafe_b64encode(b'{"s":"x","t":"diku","u":"edge_patron"}').decode()
     for params in ({}, {"apikey": "not-a-key"}, {"apikey": other_tenant}):
-        answer = edge(folio, "GET", "/external-patrons", params=params)
+        answer = edge(folio, edge_form, "GET", "/external-patrons", params=params)
         assert answer.status_code == 401 and text_of(answer)
-    by_header = edge(folio, "GET", "/external-patrons", params={}, headers={"Authorization": folio.edge_apikey})
+    by_header = edge(folio, edge_form, "GET", "/external-patrons", params={}, headers={"Authorization": folio.edge_apikey})
     assert by_header.status_code == 200
     admin_id = next(u["id"] for u in folio.users() if u.get("username") == "sandbox_admin")
     by_id = requests.get(f"{folio.edge_url}/patron/account/{admin_id}/external-patrons",
@@ -434,9 +445,9 @@ def test_edge_refuses_a_bad_apikey_and_an_unknown_caller(folio):
     assert stranger.status_code == 404 and stranger.json() == {"code": 404, "errorMessage": "USER_NOT_FOUND"}
 
 
-def test_edge_post_creates_a_remote_patron_and_echoes_it(folio):
+def test_edge_post_creates_a_remote_patron_and_echoes_it(folio, edge_form):
     patron = new_patron()
-    answer = edge(folio, "POST", "", json=patron)
+    answer = edge(folio, edge_form, "POST", "", json=patron)
     assert answer.status_code == 201 and answer.json() == patron
     user = next(u for u in folio.users() if u["personal"]["email"] == "pat.morgan@example.com")
     assert (user["type"], user["patronGroup"], user["active"]) == ("patron", REMOTE, True)
@@ -448,7 +459,7 @@ def test_edge_post_creates_a_remote_patron_and_echoes_it(folio):
     assert dict(folio.counters.writes) == {user["id"]: 1}
 
 
-def test_edge_post_refusals_in_order(folio):
+def test_edge_post_refusals_in_order(folio, edge_form):
     cases = {
         shared_email(folio): "MULTIPLE_USER_WITH_EMAIL",
         one_with_email(folio, active=False, remote=False)["personal"]["email"]: "USER_ACCOUNT_INACTIVE",
@@ -456,40 +467,40 @@ def test_edge_post_refusals_in_order(folio):
         one_with_email(folio, active=True, remote=True)["personal"]["email"]: "USER_ALREADY_EXIST",
     }
     for email, code in cases.items():
-        answer = edge(folio, "POST", "", json=new_patron(email=email))
+        answer = edge(folio, edge_form, "POST", "", json=new_patron(email=email))
         assert (answer.status_code, answer.json()) == (422, {"code": 422, "errorMessage": code})
     broken = new_patron()
     del broken["contactInfo"]["email"]
-    answer = edge(folio, "POST", "", json=broken)
+    answer = edge(folio, edge_form, "POST", "", json=broken)
     assert answer.status_code == 422 and answer.json()["code"] == 422 and "contactInfo.email" in answer.json()["errorMessage"]
     assert not folio.counters.writes
 
 
-def test_edge_get_by_email(folio):
+def test_edge_get_by_email(folio, edge_form):
     user = one_with_email(folio, active=True, remote=True)
-    answer = edge(folio, "GET", f"/by-email/{quote(user['personal']['email'], safe='')}")
+    answer = edge(folio, edge_form, "GET", f"/by-email/{quote(user['personal']['email'], safe='')}")
     assert answer.status_code == 200
     patron = answer.json()
     assert patron["generalInfo"]["externalSystemId"] == user["externalSystemId"]
     assert patron["contactInfo"]["email"] == user["personal"]["email"]
     assert patron["addressInfo"]["addressLine0"] == user["personal"]["addresses"][0]["addressLine1"]
-    missing = edge(folio, "GET", "/by-email/nobody%40example.com")
+    missing = edge(folio, edge_form, "GET", "/by-email/nobody%40example.com")
     assert (missing.status_code, missing.json()) == (404, {"code": 404, "errorMessage": "USER_NOT_FOUND"})
-    several = edge(folio, "GET", f"/by-email/{quote(shared_email(folio), safe='')}")
+    several = edge(folio, edge_form, "GET", f"/by-email/{quote(shared_email(folio), safe='')}")
     assert (several.status_code, several.json()["errorMessage"]) == (422, "MULTIPLE_USER_WITH_EMAIL")
 
 
-def test_edge_put_by_email_updates_a_remote_patron(folio):
+def test_edge_put_by_email_updates_a_remote_patron(folio, edge_form):
     user = one_with_email(folio, active=True, remote=True)
     email = user["personal"]["email"]
     patron = new_patron(email=email, external_id=user["externalSystemId"])
-    answer = edge(folio, "PUT", f"/by-email/{quote(email, safe='')}", json=patron)
+    answer = edge(folio, edge_form, "PUT", f"/by-email/{quote(email, safe='')}", json=patron)
     assert answer.status_code == 204 and answer.content == b""
-    assert edge(folio, "GET", f"/by-email/{quote(email, safe='')}").json() == patron
+    assert edge(folio, edge_form, "GET", f"/by-email/{quote(email, safe='')}").json() == patron
     assert dict(folio.counters.writes) == {user["id"]: 1}
 
 
-def test_edge_put_refusals(folio):
+def test_edge_put_refusals(folio, edge_form):
     remote = one_with_email(folio, active=True, remote=True)
     campus = one_with_email(folio, active=True, remote=False)
     cases = [
@@ -499,22 +510,22 @@ def test_edge_put_refusals(folio):
         (campus["personal"]["email"], new_patron(campus["personal"]["email"]), 422, "PATRON_GROUP_NOT_APPLICABLE"),
     ]
     for email, patron, status, code in cases:
-        answer = edge(folio, "PUT", f"/by-email/{quote(email, safe='')}", json=patron)
+        answer = edge(folio, edge_form, "PUT", f"/by-email/{quote(email, safe='')}", json=patron)
         assert (answer.status_code, answer.json()) == (status, {"code": status, "errorMessage": code})
     assert not folio.counters.writes
 
 
-def test_edge_lists_remote_patrons_and_those_expired_yesterday(folio):
+def test_edge_lists_remote_patrons_and_those_expired_yesterday(folio, edge_form):
     remote = [u for u in folio.users() if u["patronGroup"] == REMOTE]
     yesterday = (NOW - timedelta(days=1)).date()
     expired = {u["externalSystemId"] for u in remote if datetime.fromisoformat(u["expirationDate"]).date() == yesterday}
     assert len(expired) == DOCUMENTED["remote_expired_yesterday"]
-    answer = edge(folio, "GET", "/external-patrons", params={"apikey": folio.edge_apikey, "expired": "true"}).json()
+    answer = edge(folio, edge_form, "GET", "/external-patrons", params={"apikey": folio.edge_apikey, "expired": "true"}).json()
     assert answer["totalRecords"] == len(expired)
     assert {p["generalInfo"]["externalSystemId"] for p in answer["externalPatrons"]} == expired
-    everyone = edge(folio, "GET", "/external-patrons").json()
+    everyone = edge(folio, edge_form, "GET", "/external-patrons").json()
     assert everyone["totalRecords"] == len(remote) == len(everyone["externalPatrons"])
-    bad = edge(folio, "GET", "/external-patrons", params={"apikey": folio.edge_apikey, "expired": "soon"})
+    bad = edge(folio, edge_form, "GET", "/external-patrons", params={"apikey": folio.edge_apikey, "expired": "soon"})
     assert bad.status_code == 400
 
 
@@ -530,6 +541,11 @@ def test_planted_defects_have_their_documented_counts(folio):
         "inactive": sum(1 for u in users if not u["active"] and u["patronGroup"] != REMOTE),
         "remote_expired_yesterday": expired[False],
         "remote_expired_earlier": expired[True],
+        "expired_but_active": sum(1 for u in users if u["active"] and datetime.fromisoformat(u["expirationDate"]) < NOW),
+        "username_whitespace": sum(1 for u in users if u.get("username", "") != u.get("username", "").strip()),
+        "inactive_account": sum(1 for u in users if not u["active"]),
+        "inactive_with_open_loans": len({loan["userId"] for loan in folio.loans() if loan["status"] == "Open"}
+                                        & {u["id"] for u in users if not u["active"]}),
     }
     assert found == DOCUMENTED == folio.planted
     assert all(not u["active"] for u in remote if datetime.fromisoformat(u["expirationDate"]) < NOW)
@@ -544,10 +560,10 @@ def test_same_seed_same_tenant_other_seed_other_tenant():
         generate(50, today=today)
 
 
-def test_faults_answer_500_text_on_both_servers(folio, staff):
+def test_faults_answer_500_text_on_both_servers(folio, staff, edge_form):
     folio.knobs.fail_next("500", 2)
     gateway = staff.get(f"{folio.gateway_url}/patron/account/{folio.users()[2]['id']}", timeout=5)
-    edge_answer = edge(folio, "GET", "/external-patrons")
+    edge_answer = edge(folio, edge_form, "GET", "/external-patrons")
     for answer in (gateway, edge_answer):
         assert answer.status_code == 500 and text_of(answer) == "internal server error, contact administrator"
     assert folio.counters.faults["500"] == 2 and "account" not in folio.counters.actions
@@ -587,7 +603,7 @@ def test_patron_kit_sandbox_command_prints_folio_addresses_and_credentials():
 # -- the upstream contract --------------------------------------------------------------------------
 @pytest.mark.contract
 @needs_upstream
-def test_answers_conform_to_the_upstream_schemas(folio, staff):
+def test_answers_conform_to_the_upstream_schemas(folio, staff, edge_form):
     gateway = folio.gateway_url
     user_id = busy_patron(folio)
     user = one_with_email(folio, active=True, remote=True)
@@ -616,9 +632,125 @@ def test_answers_conform_to_the_upstream_schemas(folio, staff):
     conforms(staff.post(gateway + "/patron", json={}, timeout=5).json(), "raml-util/schemas/errors.schema")
     conforms(staff.get(f"{gateway}/patron/registration-status/x@example.com", timeout=5).json(),
              "raml-util/schemas/errors.schema")
-    conforms(edge(folio, "GET", f"/by-email/{quote(user['personal']['email'], safe='')}").json(),
+    conforms(edge(folio, edge_form, "GET", f"/by-email/{quote(user['personal']['email'], safe='')}").json(),
              "edge-patron/external_patron.json")
-    conforms(edge(folio, "GET", "/external-patrons").json(), "edge-patron/external_patron_collection.json")
-    conforms(edge(folio, "GET", "/by-email/x%40example.com").json(), "edge-patron/schemas/external_patron_error_404.schema")
-    conforms(edge(folio, "POST", "", json=new_patron(email=user["personal"]["email"])).json(),
+    conforms(edge(folio, edge_form, "GET", "/external-patrons").json(), "edge-patron/external_patron_collection.json")
+    conforms(edge(folio, edge_form, "GET", "/by-email/x%40example.com").json(), "edge-patron/schemas/external_patron_error_404.schema")
+    conforms(edge(folio, edge_form, "POST", "", json=new_patron(email=user["personal"]["email"])).json(),
              "edge-patron/schemas/external_patron_error_post_422.schema")
+
+
+# -- mod-login logout -------------------------------------------------------------------------------
+def test_logout_spends_this_devices_refresh_token_and_clears_the_cookies(folio, staff):
+    refresh_token = staff.cookies.get("folioRefreshToken")
+    answer = staff.post(folio.gateway_url + "/authn/logout", timeout=5)
+    assert answer.status_code == 204
+    cleared = {c.split("=")[0] for c in answer.raw.headers.getlist("Set-Cookie") if "Max-Age=0" in c}
+    assert cleared == {"folioAccessToken", "folioRefreshToken"}
+    again = requests.post(folio.gateway_url + "/authn/refresh", headers={"X-Okapi-Tenant": "sandbox"},
+                          cookies={"folioRefreshToken": refresh_token}, timeout=5)
+    assert again.status_code == 422 and rmb_error(again)["code"] == "token.refresh.unprocessable"
+    no_cookie = requests.post(folio.gateway_url + "/authn/logout", headers={"X-Okapi-Tenant": "sandbox"}, timeout=5)
+    assert no_cookie.status_code == 400
+    spent = requests.post(folio.gateway_url + "/authn/logout", headers={"X-Okapi-Tenant": "sandbox"},
+                          cookies={"folioRefreshToken": refresh_token}, timeout=5)
+    assert spent.status_code == 422
+
+
+def test_logout_leaves_the_access_token_live_until_it_expires(folio):
+    with login(folio) as session:
+        access = session.cookies.get("folioAccessToken")
+        assert session.post(folio.gateway_url + "/authn/logout", timeout=5).status_code == 204
+        account = requests.get(f"{folio.gateway_url}/patron/account/{folio.users()[2]['id']}", timeout=5,
+                               headers={"X-Okapi-Tenant": "sandbox", "X-Okapi-Token": access})
+        assert account.status_code == 200  # mod-login: access tokens are stateless
+
+
+def test_logout_all_spends_every_refresh_token_of_the_user(folio):
+    with login(folio) as laptop, login(folio) as phone:
+        tokens = [laptop.cookies.get("folioRefreshToken"), phone.cookies.get("folioRefreshToken")]
+        assert laptop.post(folio.gateway_url + "/authn/logout-all", timeout=5).status_code == 204
+        for token in tokens:
+            answer = requests.post(folio.gateway_url + "/authn/refresh", headers={"X-Okapi-Tenant": "sandbox"},
+                                   cookies={"folioRefreshToken": token}, timeout=5)
+            assert answer.status_code == 422
+    anonymous = requests.post(folio.gateway_url + "/authn/logout-all", headers={"X-Okapi-Tenant": "sandbox"}, timeout=5)
+    assert anonymous.status_code == 401
+    assert folio.counters.actions["logout_all"] == 2
+
+
+# -- today's edge-patron: the mod-patron proxies -----------------------------------------------------
+def edge_today(folio: FolioEmulator, method: str, path: str, **options) -> requests.Response:
+    options.setdefault("params", {"apikey": folio.edge_apikey})
+    return requests.request(method, f"{folio.edge_url}/patron{path}", timeout=5, **options)
+
+
+def external_id_of(folio: FolioEmulator, user_id: str) -> str:
+    return next(u["externalSystemId"] for u in folio.users() if u["id"] == user_id)
+
+
+def test_edge_account_proxy_answers_what_the_gateway_answers(folio, staff):
+    user_id = busy_patron(folio)
+    params = {"includeLoans": "true", "includeHolds": "true", "includeCharges": "true", "sortBy": "item.title"}
+    direct = staff.get(f"{folio.gateway_url}/patron/account/{user_id}", params=params, timeout=5)
+    proxied = edge_today(folio, "GET", f"/account/{external_id_of(folio, user_id)}",
+                         params={**params, "apikey": folio.edge_apikey})
+    assert proxied.status_code == 200 and proxied.json() == direct.json()
+    unknown = edge_today(folio, "GET", "/account/ext-nobody")
+    assert unknown.status_code == 404 and text_of(unknown) == "Unable to find patron ext-nobody"
+    refused = edge_today(folio, "GET", f"/account/{external_id_of(folio, user_id)}", params={})
+    assert refused.status_code == 401
+
+
+def test_edge_renew_hold_and_cancel_proxies(folio):
+    recalled = {r["itemId"] for r in folio.requests() if r["requestType"] == "Recall" and r["status"].startswith("Open")}
+    loan = next(loan for loan in folio.loans() if loan["itemId"] not in recalled and loan["renewalCount"] == 0)
+    renewed = edge_today(folio, "POST", f"/account/{external_id_of(folio, loan['userId'])}/item/{loan['itemId']}/renew")
+    assert renewed.status_code == 201 and renewed.json()["dueDate"] == "2025-04-11T23:59:59.000+00:00"
+    requester, item = requester_and_lent_item(folio)
+    patron = external_id_of(folio, requester)
+    points = edge_today(folio, "GET", f"/account/{patron}/item/{item['id']}/allowed-service-points")
+    assert points.status_code == 200 and len(points.json()["allowedServicePoints"]) == 2
+    hold = edge_today(folio, "POST", f"/account/{patron}/item/{item['id']}/hold", json=hold_body())
+    assert hold.status_code == 201 and hold.json()["status"] == "Open - Not yet filled"
+    cancel = {"holdId": hold.json()["requestId"], "cancellationReasonId": PATRON_CANCELLED,
+              "canceledByUserId": requester}
+    cancelled = edge_today(folio, "POST", f"/account/{patron}/hold/{hold.json()['requestId']}/cancel", json=cancel)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "Closed - Cancelled"
+    record = next(r for r in folio.requests() if r["id"] == hold.json()["requestId"])
+    assert record["requesterId"] == requester and record["status"] == "Closed - Cancelled"
+    assert dict(folio.counters.writes) == {loan["id"]: 1, record["id"]: 2}
+
+
+def test_edge_registration_status_by_query(folio):
+    user = one_with_email(folio, active=True, remote=True)
+    by_email = edge_today(folio, "GET", "/registration-status",
+                          params={"apikey": folio.edge_apikey, "emailId": user["personal"]["email"].upper()})
+    assert by_email.status_code == 200 and by_email.json()["id"] == user["id"]
+    by_id = edge_today(folio, "GET", "/registration-status",
+                       params={"apikey": folio.edge_apikey, "externalSystemId": user["externalSystemId"]})
+    assert by_id.status_code == 200 and by_id.json()["id"] == user["id"]
+    several = edge_today(folio, "GET", "/registration-status",
+                         params={"apikey": folio.edge_apikey, "emailId": shared_email(folio)})
+    assert (several.status_code, several.json()["code"]) == (400, "MULTIPLE_USER_WITH_EMAIL")
+    missing = edge_today(folio, "GET", "/registration-status",
+                         params={"apikey": folio.edge_apikey, "emailId": "nobody@example.com"})
+    assert missing.status_code == 404 and missing.json() == {"code": "USER_NOT_FOUND",
+                                                             "errorMessage": "User does not exist"}
+    for params in ({}, {"emailId": "a@example.com", "externalSystemId": user["externalSystemId"]}):
+        answer = edge_today(folio, "GET", "/registration-status", params={"apikey": folio.edge_apikey, **params})
+        assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_IDENTIFIERS")
+
+
+def test_edge_put_that_changes_the_email_moves_every_lookup(folio, edge_form):
+    user = one_with_email(folio, active=True, remote=True)
+    old = user["personal"]["email"]
+    patron = new_patron(email="moved.patron@example.org", external_id="ext-moved-1")
+    assert edge(folio, edge_form, "PUT", f"/by-email/{quote(old, safe='')}", json=patron).status_code == 204
+    assert edge(folio, edge_form, "GET", "/by-email/moved.patron%40example.org").json() == patron
+    assert edge(folio, edge_form, "GET", f"/by-email/{quote(old, safe='')}").status_code == 404
+    listed = edge(folio, edge_form, "GET", "/external-patrons").json()["externalPatrons"]
+    assert [p["generalInfo"]["externalSystemId"] for p in listed].count("ext-moved-1") == 1
+    with login(folio) as staff:
+        status = staff.get(f"{folio.gateway_url}/patron/registration-status/moved.patron@example.org", timeout=5)
+        assert status.status_code == 200 and status.json()["id"] == user["id"]

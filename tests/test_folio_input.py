@@ -118,6 +118,9 @@ PATH_CASES = {
     "include flag": (lambda c: c.account(USER, include_loans="yes"), "include_loans"),
     "sort by": (lambda c: c.account(USER, sort_by=""), "sort_by"),
     "identifier": (lambda c: c.registration_status(" "), "identifier"),
+    "identifier of dots": (lambda c: c.registration_status(".."), "identifier"),
+    "user id with a trailing newline": (lambda c: c.account(USER + "\n"), "user_id"),
+    "dry_run not a bool": (lambda c: c.create_staging_patron(STAGING, dry_run=None), "dry_run"),
     "service point target": (lambda c: c.allowed_service_points(USER), "item_id/instance_id"),
     "not a mapping": (lambda c: c.create_staging_patron(["Ada"]), "patron"),
 }

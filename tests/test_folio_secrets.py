@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from fsi_patron_kit import APIError, AuthError, TransportError
-from fsi_patron_kit.sandbox import folio as issuing
+from fsi_patron_kit.sandbox.folio import state as issuing
 
 from .conftest import make_folio_client
 
@@ -17,14 +17,14 @@ from .conftest import make_folio_client
 def issued(monkeypatch):
     """Every token the gateway issues, recorded as it is minted (the signature makes it unique)."""
     tokens: list[str] = []
-    real = issuing.FolioEmulator._issue
+    real = issuing.Tokens.issue
 
     def recording(self, *args, **kwargs):
         token = real(self, *args, **kwargs)
         tokens.append(token)
         return token
 
-    monkeypatch.setattr(issuing.FolioEmulator, "_issue", recording)
+    monkeypatch.setattr(issuing.Tokens, "issue", recording)
     return tokens
 
 

@@ -15,7 +15,6 @@ from fsi_patron_kit._frames import (
     STRING,
     Column,
     FrameSpec,
-    conform,
     flatten,
 )
 
@@ -81,14 +80,6 @@ def test_an_empty_frame_has_the_declared_columns_and_dtypes():
     for frame in (SPEC.empty(), SPEC.build([]), SPEC.build(iter([]))):
         assert frame.empty and list(frame.columns) == SPEC.names
         assert [str(t) for t in frame.dtypes] == ["string", "Int64", "boolean", "Float64", "datetime64[us, UTC]"]
-
-
-def test_conform_keeps_the_frames_own_index():
-    frame = pd.DataFrame({"at": ["2026-01-02T03:04:05Z", None], "n": [1, None]}, index=[10, 11])
-    conformed = conform(frame, FrameSpec((Column("at", DATETIME), Column("n", INT))))
-    assert conformed.index.tolist() == [10, 11]
-    assert conformed.loc[10, "at"] == INSTANT and pd.isna(conformed.loc[11, "at"])
-    assert conformed.loc[10, "n"] == 1
 
 
 def test_column_source_is_the_wire_name_when_it_differs():

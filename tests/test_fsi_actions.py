@@ -107,8 +107,7 @@ def test_expired_token_failure_is_renewed_once_and_the_call_repeated(any_client,
 def test_renewal_refused_falls_back_to_a_new_login(client, emulator):
     client.login()
     emulator.expire_tokens()
-    with emulator._lock:  # the tenant forgets every session, as after a restart
-        emulator._sessions.clear()
+    emulator.forget_sessions()  # as after a restart
     client.get_patron(keyfield="barcode", value="0000004")
     assert emulator.counters.actions["getcode"] == 2
 
@@ -319,8 +318,8 @@ def test_a_server_that_ignores_pagenumber_is_an_error_not_an_endless_loop(client
     from fsi_patron_kit import APIError
 
     emulator.page_cap = 50
-    original = emulator._searchpatron
-    emulator._actions = lambda: {**type(emulator)._actions(emulator), "searchpatron": lambda p: original({**p, "pagenumber": 1})}
+    original = emulator.actions["searchpatron"]
+    emulator.actions["searchpatron"] = lambda tenant, p: original(tenant, {**p, "pagenumber": 1})
     with pytest.raises(APIError) as caught:
         client.search(page_size=50)
     assert "pagenumber" in caught.value.message

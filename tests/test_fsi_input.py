@@ -31,6 +31,21 @@ CASES = {
         "email",
         "valid email",
     ),
+    "email with a trailing newline": (
+        lambda c: c.set_patron(keyfield="barcode", allow_new=False, barcode="0000001", email="jane@school.edu.au\n"),
+        "email",
+        "control characters",
+    ),
+    "a line break in a field": (
+        lambda c: c.set_patron(keyfield="barcode", allow_new=False, barcode="0000001", room="R1\r\nR2"),
+        "room",
+        "control characters",
+    ),
+    "dry_run not a bool": (
+        lambda c: c.set_patron(keyfield="barcode", allow_new=False, barcode="0000001", room="R1", dry_run=None),
+        "dry_run",
+        "True or False",
+    ),
     "empty key field on setpatron": (
         lambda c: c.set_patron(keyfield="email", allow_new=True, email="", first_name="A"),
         "email",

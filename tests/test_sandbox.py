@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import re
+import socket
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import pytest
 import requests
 
 from fsi_patron_kit.sandbox import Sandbox
-from fsi_patron_kit.sandbox._schooldata import generate
+from fsi_patron_kit.sandbox.fsi.data import generate
 
 # The documented counts (docs/sandbox.md); the test counts them its own way from the API.
 DOCUMENTED = {
@@ -20,6 +22,7 @@ DOCUMENTED = {
     "malformed_email": 15,
     "stray_whitespace": 12,
     "student_without_classgrade": 18,
+    "classgrade_trailing_pipe": 10,
 }
 VALID_EMAIL = re.compile(r"^[A-Za-z0-9._'+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -53,14 +56,15 @@ def test_roles_and_fields_look_like_a_school(client):
 def test_planted_defects_have_their_documented_counts(client, emulator):
     frame = client.search(page_size=500)
     email = frame["email"]
-    present = email[email != ""]
+    present = email.dropna()  # a blank email is missing (pd.NA) in a frame
     found = {
         "duplicate_email": int(present.duplicated(keep=False).sum()),
-        "missing_email": int((email == "").sum()),
+        "missing_email": int(email.isna().sum()),
         "malformed_email": int((~present.str.match(VALID_EMAIL)).sum()),
         "stray_whitespace": int(((frame["first_name"] != frame["first_name"].str.strip())
                                  | (frame["surname"] != frame["surname"].str.strip())).sum()),
-        "student_without_classgrade": int(((frame["role"] == "STUDENT") & (frame["class_grade"] == "")).sum()),
+        "student_without_classgrade": int(((frame["role"] == "STUDENT") & frame["class_grade"].isna()).sum()),
+        "classgrade_trailing_pipe": int(frame["class_grade"].str.rstrip().str.endswith("|").fillna(False).sum()),
     }
     assert found == DOCUMENTED
     assert emulator.planted == DOCUMENTED
@@ -109,3 +113,57 @@ def test_patron_kit_sandbox_command_serves_until_stopped():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def free_ports(count: int) -> int:
+    """A base port with ``count`` free ports from it (checked by binding each)."""
+    for base in range(random.randrange(20000, 40000, 10), 60000, 10):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                probe = socket.socket()
+                sockets.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in sockets:
+                probe.close()
+    raise RuntimeError("no free ports")
+
+
+def test_a_base_port_gives_each_server_the_next_port_and_the_same_urls_after_a_restart():
+    base = free_ports(3)
+    urls = []
+    for _ in range(2):
+        with Sandbox(only=["fsi", "folio"], sizes={"fsi": 200, "folio": 100}, port=base) as sandbox:
+            urls.append((sandbox.fsi.url, sandbox.folio.gateway_url, sandbox.folio.edge_url))
+            assert requests.post(sandbox.fsi.endpoint, json={"action": "getcode", "apikey": "x"}, timeout=5).ok
+    assert urls[0] == urls[1] == tuple(f"http://127.0.0.1:{base + n}" for n in range(3))
+
+
+def test_a_taken_port_stops_the_whole_sandbox():
+    base = free_ports(3)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + 2))  # FOLIO's edge server would get this one
+        taken.listen()
+        sandbox = Sandbox(only=["fsi", "folio"], sizes={"fsi": 200, "folio": 100}, port=base)
+        with pytest.raises(OSError):
+            sandbox.start()
+    with pytest.raises(requests.ConnectionError):  # what had started was stopped again
+        requests.post(f"http://127.0.0.1:{base}/services/SSLIB_SER_PATRON_API.asmx/patron", timeout=2)
+
+
+def test_patron_kit_sandbox_port_option_fixes_the_urls():
+    base = free_ports(1)
+    command = [sys.executable, "-m", "fsi_patron_kit.cli", "sandbox", "--only", "fsi", "--size", "fsi=200",
+               "--port", str(base), "--check"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    assert shown.returncode == 0
+    assert f"url:           http://127.0.0.1:{base}\n" in shown.stdout
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base))
+        taken.listen()
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    assert refused.returncode == 1 and f"cannot listen on the ports from {base}" in refused.stderr

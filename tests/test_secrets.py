@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from fsi_patron_kit import APIError, BatchInterrupted, TransportError
-from fsi_patron_kit.sandbox import fsi as issuing
+from fsi_patron_kit.sandbox.fsi import state as issuing
 
 from .conftest import make_client
 

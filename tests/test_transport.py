@@ -159,7 +159,7 @@ def test_history_is_bounded(emulator):
 
 
 def test_connections_are_pooled_and_kept_alive(client, emulator):
-    client.search(page_size=100)
+    client.search(page_size=100, workers=1)
     assert emulator.counters.requests == 18
     assert emulator.counters.connections == 1
 

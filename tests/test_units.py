@@ -81,11 +81,15 @@ def test_expire_formats(value, expected):
     assert parse_expire(value, now=1000.0) == expected
 
 
-def test_patron_repr_hides_personal_data_and_html_escapes():
+def test_patron_repr_hides_personal_data_and_html_escapes(monkeypatch):
+    from fsi_patron_kit import options
+
     patron = Patron.from_wire({"barcode": "0001", "firstname": "<b>Ann</b>", "surname": "Lee", "email": "ann@x.org",
                                "username": "alee", "role": "STUDENT"})
     text = repr(patron)
     assert "0001" in text and "Ann" not in text and "ann@x.org" not in text and "alee" not in text
+    assert "Ann" not in patron._repr_html_() and "ann@x.org" not in patron._repr_html_()
+    monkeypatch.setattr(options, "show_personal_data", True)  # asked for: shown, and escaped
     html = patron._repr_html_()
     assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann" not in html
     assert patron.full_name == "<b>Ann</b> Lee"

@@ -4,30 +4,35 @@ jsonschema is FOLIO's own language for these contracts, so the reference validat
 this module only turns its findings into :class:`~fsi_patron_kit.errors.InputError` with a
 dotted field path (``contactInfo.email``) and a rule a person can act on. Values are never put
 in the message: they may be a patron's personal data.
+
+The schemas keep the document's (ECMA-262) patterns, ``^...$``; Python's ``$`` also matches
+before a trailing newline, so no string of a body may hold a control character (checked before
+the schema), and path ids are matched in full. Each schema is compiled once, on first use.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from .._checks import EMAIL
+from .._checks import CONTROL, EMAIL, control_character_at
 from .._time import parse_iso
 from ..errors import InputError
 from ._schemas import ANY_UUID, UUID
 
-_UUID = re.compile(UUID)
+_UUID = re.compile(r"\A" + UUID.removeprefix("^").removesuffix("$") + r"\Z")  # whole string, whatever the call
 
 _formats = FormatChecker(formats=())
 
 
 @_formats.checks("email")
 def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(EMAIL.match(value))
+    return not isinstance(value, str) or (EMAIL.fullmatch(value) is not None and not CONTROL.search(value))
 
 
 _DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -42,29 +47,41 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
-def check_body(schema: Mapping[str, Any], body: Any) -> None:
-    """Raise InputError for the first rule ``body`` breaks (in document order)."""
-    errors = sorted(Draft4Validator(schema, format_checker=_formats).iter_errors(body), key=_order)
+_compiled: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
+_compiling = threading.Lock()
+
+
+def validator_for(schema: Mapping[str, Any]) -> Draft4Validator:
+    """The one compiled validator of ``schema`` (a module-level schema object), built on first use."""
+    entry = _compiled.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        with _compiling:
+            entry = _compiled.get(id(schema))
+            if entry is None or entry[0] is not schema:
+                entry = _compiled[id(schema)] = (schema, Draft4Validator(schema, format_checker=_formats))
+    return entry[1]
+
+
+def check_body(schema: Mapping[str, Any], body: Any, *, user_text: bool = True) -> None:
+    """Raise InputError for the first rule ``body`` breaks (in document order).
+
+    ``user_text=False`` skips the control-character rule, for a body that carries back what the
+    server sent (its text is the server's business) around fields already checked.
+    """
+    title = str(schema.get("title", "body"))
+    where = control_character_at(body) if user_text else None
+    if where is not None:
+        raise InputError(where or title, "must not contain control characters (line breaks, tabs, NUL)")
+    errors = sorted(validator_for(schema).iter_errors(body), key=_order)
     if errors:
-        field, rule = _describe(errors[0], str(schema.get("title", "body")))
+        field, rule = _describe(errors[0], title)
         raise InputError(field, rule)
 
 
 def check_uuid(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not _UUID.match(value):
+    """A path id: FOLIO's UUID pattern, matched in full."""
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
         raise InputError(name, "must be a UUID (FOLIO's pattern, version 1-5)")
-    return value
-
-
-def check_text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(name, "must be a non-empty string")
-    return value
-
-
-def check_email(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not EMAIL.match(value):
-        raise InputError(name, "must be a valid email address")
     return value
 
 

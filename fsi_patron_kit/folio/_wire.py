@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import requests
 
+from .._display import attrs_card
 from .._http import Call, Transport, answer_error, json_answer
 from .._redact import redact_url
 from .._session import Grant, SessionAuth
@@ -97,6 +98,9 @@ class SessionInfo:
     logins: int
     refreshes: int
 
+    def _repr_html_(self) -> str:
+        return attrs_card("FOLIO session", self)
+
 
 @attrs.frozen
 class Tokens:
@@ -162,7 +166,7 @@ class FolioAuth(SessionAuth):
         response = transport.send(self._call("/authn/login-with-expiry", "login-with-expiry", idempotent=True,
                                              json={"username": self._username, "password": self._password.reveal()}))
         if response.status_code != 404:
-            return self._cookie_grant(response, "login-with-expiry", previous_refresh=None)
+            return self._cookie_grant(response, "login-with-expiry", previous=None)
         response = transport.send(self._call("/authn/login", "login", idempotent=True,
                                              json={"username": self._username, "password": self._password.reveal()}))
         _refuse_unless_ok(response, "login")
@@ -177,20 +181,20 @@ class FolioAuth(SessionAuth):
             raise AuthError("no refresh token; log in again", vendor=VENDOR, action="refresh")
         response = transport.send(self._call("/authn/refresh", "refresh",
                                              headers={"Cookie": f"{REFRESH_COOKIE}={credentials.refresh}"}))
-        return self._cookie_grant(response, "refresh", previous_refresh=credentials.refresh)
+        return self._cookie_grant(response, "refresh", previous=credentials)
 
     def _call(self, path: str, action: str, **kwargs: Any) -> Call:
         headers = {"X-Okapi-Tenant": self.tenant, **kwargs.pop("headers", {})}
         return Call(method="POST", path=path, action=action, authenticated=False, headers=headers, **kwargs)
 
-    def _cookie_grant(self, response: requests.Response, action: str, *, previous_refresh: str | None) -> Grant:
+    def _cookie_grant(self, response: requests.Response, action: str, *, previous: Tokens | None) -> Grant:
+        """The session the answer's cookies hold. Tokens stay inside masked objects in every
+        frame that may raise: a traceback's captured locals must not show them."""
         _refuse_unless_ok(response, action)
         answer = decode(response, action=action)
-        cookies = _cookies(response)
-        if not cookies.get(ACCESS_COOKIE):
+        tokens = _cookie_tokens(response, previous)
+        if tokens is None:
             raise AuthError(f"{action} answered without a {ACCESS_COOKIE} cookie", vendor=VENDOR, action=action)
-        tokens = Tokens(mode="cookie", access=cookies[ACCESS_COOKIE],
-                        refresh=cookies.get(REFRESH_COOKIE) or previous_refresh)
         expires = parse_instant(answer.get("accessTokenExpiration") if isinstance(answer, dict) else None)
         return Grant(tokens, expires.timestamp() if expires else None)
 
@@ -207,6 +211,16 @@ def _refuse_unless_ok(response: requests.Response, action: str) -> None:
     code, message = error_of(response)
     raise AuthError(message, status=response.status_code, code=code, vendor=VENDOR, method="POST",
                     url=redact_url(response.url or ""), action=action)
+
+
+def _cookie_tokens(response: requests.Response, previous: Tokens | None) -> Tokens | None:
+    """The cookie-mode session ``response`` sets (keeping ``previous``'s refresh token if it sets
+    none), or None without an access token. Never raises, so its plain locals are in no traceback."""
+    cookies = _cookies(response)
+    if not cookies.get(ACCESS_COOKIE):
+        return None
+    return Tokens(mode="cookie", access=cookies[ACCESS_COOKIE],
+                  refresh=cookies.get(REFRESH_COOKIE) or (previous.refresh if previous is not None else None))
 
 
 def _cookies(response: requests.Response) -> dict[str, str]:
@@ -233,13 +247,26 @@ def make_apikey(*, salt: str, tenant: str, username: str) -> Secret:
 
 
 def read_apikey(apikey: str | Secret) -> ApiKeyInfo:
-    """The tenant and user an apikey stands for; InputError if it is not one."""
-    text = apikey.reveal() if isinstance(apikey, Secret) else apikey
+    """The tenant and user an apikey stands for; InputError if it is not one.
+
+    The error is raised here, outside any ``except``: the decoding error it replaces quotes the
+    decoded key, salt included, and ``from None`` would still keep it as ``__context__``.
+    """
+    apikey = Secret.of(apikey, field="apikey")  # masked in this frame's locals from here on
+    identity = _identity_in(apikey)
+    if identity is None:
+        raise InputError("apikey", 'must be URL-safe base64 of {"s": salt, "t": tenant, "u": username}')
+    return identity
+
+
+def _identity_in(apikey: Secret) -> ApiKeyInfo | None:
+    """Who ``apikey`` acts as, or None; never raises, so its plain locals are in no traceback."""
+    text = apikey.reveal()
     try:
         document = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         return ApiKeyInfo(tenant=str(document["t"]), username=str(document["u"]))
     except (ValueError, KeyError, TypeError):
-        raise InputError("apikey", 'must be URL-safe base64 of {"s": salt, "t": tenant, "u": username}') from None
+        return None
 
 
 class EdgeAuth:

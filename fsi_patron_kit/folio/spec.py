@@ -24,18 +24,19 @@ SPEC = VendorSpec(
         ClientSpec(
             name="folio",
             target="fsi_patron_kit.folio.client:Client",
-            settings={"tenant": str, "username": str, "renew_margin": float},
+            settings={"tenant": str, "username": str, "renew_margin": float, "workers": int},
             secrets=("password",),
             sandbox=_gateway_arguments,
         ),
         ClientSpec(
             name="folio-edge",
             target="fsi_patron_kit.folio.edge:EdgeClient",
-            settings={"caller": str},
+            settings={"caller": str, "edge_form": str, "workers": int},
             secrets=("apikey",),
             sandbox=_edge_arguments,
         ),
     ),
     emulator="fsi_patron_kit.sandbox.folio:for_sandbox",
+    adapter="fsi_patron_kit.folio.adapter:ADAPTER",
     default_size=300,
 )

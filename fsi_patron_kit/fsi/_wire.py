@@ -140,6 +140,17 @@ class Tokens:
     renewtoken: str | None = attrs.field(repr=False)
 
 
+def _session_in(answer: Any) -> tuple[Tokens | None, Any]:
+    """The tokens a gettoken or renewtoken answer hands out (registered as secrets) and its
+    ``expire``; (None, None) without a token. Never raises, so its plain locals are in no traceback."""
+    if not isinstance(answer, dict) or not answer.get("token"):
+        return None, None
+    tokens = Tokens(token=str(answer["token"]), renewtoken=str(answer.get("renewtoken") or "") or None)
+    register_secret(tokens.token)
+    register_secret(tokens.renewtoken)
+    return tokens, answer.get("expire")
+
+
 class FsiAuth(SessionAuth):
     """FSI's session: getcode -> gettoken, renewtoken ahead of expiry; the token rides in the body."""
 
@@ -157,6 +168,8 @@ class FsiAuth(SessionAuth):
     def apply(self, call: Call, credentials: Tokens | None) -> Call:
         payload = dict(call.json if call.json is not None else call.data or {})
         payload["token"] = credentials.token if credentials is not None else None
+        if call.json is None and call.data is not None:  # a form post stays one (the structured keyword)
+            return attrs.evolve(call, data={k: v for k, v in payload.items() if v is not None})
         return attrs.evolve(call, **self._encode(payload))
 
     def is_rejection(self, response: requests.Response) -> bool:
@@ -177,8 +190,7 @@ class FsiAuth(SessionAuth):
     def _login(self, transport: Transport) -> Grant:
         """getcode with the API key, then gettoken with the code and the API secret."""
         code = self._code(transport)
-        return self._grant_of(self._post(transport, "gettoken", {"code": code, "apisecret": self._apisecret}),
-                              "gettoken")
+        return self._grant_of(transport, "gettoken", {"code": code, "apisecret": self._apisecret})
 
     def _code(self, transport: Transport) -> Secret:
         answer = self._post(transport, "getcode", {"apikey": self._apikey})
@@ -191,18 +203,20 @@ class FsiAuth(SessionAuth):
         """renewtoken: a fresh token without a new login."""
         if credentials.renewtoken is None:
             raise AuthError("this session has no renew token", vendor=VENDOR, action="renewtoken")
-        answer = self._post(transport, "renewtoken", {"token": Secret(credentials.token, pin=False),
-                                                      "apisecret": self._apisecret,
-                                                      "renewtoken": Secret(credentials.renewtoken, pin=False)})
-        return self._grant_of(answer, "renewtoken")
+        return self._grant_of(transport, "renewtoken", {"token": Secret(credentials.token, pin=False),
+                                                        "apisecret": self._apisecret,
+                                                        "renewtoken": Secret(credentials.renewtoken, pin=False)})
 
-    def _grant_of(self, answer: Any, action: str) -> Grant:
-        if not isinstance(answer, dict) or not answer.get("token"):
+    def _grant_of(self, transport: Transport, action: str, fields: dict[str, Secret]) -> Grant:
+        """gettoken or renewtoken, and the session it hands out.
+
+        The plain answer is never a local of this frame (which may raise): a traceback's
+        captured locals would show the tokens.
+        """
+        tokens, expire = _session_in(self._post(transport, action, fields))
+        if tokens is None:
             raise APIError(f"{action} answered without a token", vendor=VENDOR, action=action)
-        for key in ("token", "renewtoken"):
-            register_secret(answer.get(key))
-        tokens = Tokens(token=str(answer["token"]), renewtoken=str(answer.get("renewtoken") or "") or None)
-        return Grant(tokens, parse_expire(answer.get("expire"), now=self._clock()))
+        return Grant(tokens, parse_expire(expire, now=self._clock()))
 
     def _post(self, transport: Transport, action: str, fields: dict[str, Secret]) -> Any:
         """An unauthenticated action whose fields are secrets, revealed only inside the call."""

@@ -7,6 +7,7 @@ the two; the cattrs converter, the frame spec and request building all read it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +15,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._checks import EMAIL
-from .._display import card
+from .._checks import check_chars, check_email, check_text
+from .._display import card, masked_body
 from .._frames import Column, FrameSpec
 from ..errors import InputError
 
@@ -90,7 +91,8 @@ class SetResult:
         rows = [("itemindex", self.itemindex), ("status", self.status), ("message", self.message)]
         if self.patron is not None:
             rows.append(("barcode", self.patron.barcode))
-        return card("FSI setpatron", rows)
+        payload = {"payload": json.dumps(masked_body(dict(self.payload)), indent=2)} if self.payload else None
+        return card("FSI setpatron", rows, details=payload)
 
 
 def _wire_rename() -> dict[str, Any]:
@@ -123,9 +125,7 @@ def check_keyfield(keyfield: Any) -> str:
 
 
 def check_key_value(value: Any, field: str = "value") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(field, "must be a non-empty string")
-    return value
+    return check_text(field, value)
 
 
 def check_page(name: str, value: Any) -> int:
@@ -139,15 +139,14 @@ def check_fields(fields: Mapping[str, Any], *, index: int | None = None) -> dict
     wire: dict[str, str] = {}
     for name, value in fields.items():
         if name not in WIRE_NAMES:
-            raise InputError(name, f"is not an FSI patron field (one of {', '.join(FIELDS)})", index=index)
+            raise InputError(str(name), f"is not an FSI patron field (one of {', '.join(FIELDS)})", index=index)
         if value is None:
             continue
-        if not isinstance(value, str):
-            raise InputError(name, "must be a string", index=index)
+        check_chars(name, value, index=index)
         if name == "role" and value not in ROLES:
             raise InputError("role", f"must be one of {', '.join(ROLES)}", index=index)
-        if name == "email" and value and not EMAIL.match(value):
-            raise InputError("email", "must be a valid email address (name@domain.tld, no spaces)", index=index)
+        if name == "email" and value:
+            check_email("email", value, index=index)
         wire[WIRE_NAMES[name]] = value
     return wire
 

@@ -18,11 +18,12 @@ SPEC = VendorSpec(
         ClientSpec(
             name="fsi",
             target="fsi_patron_kit.fsi.client:Client",
-            settings={"encoding": str, "renew_margin": float},
+            settings={"encoding": str, "renew_margin": float, "workers": int},
             secrets=("apikey", "apisecret"),
             sandbox=_sandbox_arguments,
         ),
     ),
     emulator="fsi_patron_kit.sandbox.fsi:for_sandbox",
+    adapter="fsi_patron_kit.fsi.adapter:ADAPTER",
     default_size=1500,
 )

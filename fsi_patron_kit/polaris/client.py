@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._checks import check_header_value, check_text, path_segment
 from .._client import TokenClient, TransportOptions
 from .._http import Call, Preview
 from .._redact import MASK
@@ -53,17 +54,19 @@ class Client(TokenClient):
                  product_id: int = 19, site_domain: str = "polaris", org_id: int = 1, workstation_id: int = 1,
                  site_timezone: str = "UTC", renew_margin: float = 60.0,
                  **transport: Unpack[TransportOptions]) -> None:
-        route = _wire.Route(lang=_text("lang", lang), product_id=_positive("product_id", product_id),
-                            site_domain=_text("site_domain", site_domain), org_id=_positive("org_id", org_id),
+        password = Secret.of(password, field="password")  # masked at once, even in a traceback's locals
+        route = _wire.Route(lang=_route_part("lang", lang), product_id=_positive("product_id", product_id),
+                            site_domain=_route_part("site_domain", site_domain), org_id=_positive("org_id", org_id),
                             workstation_id=_positive("workstation_id", workstation_id))
         self._auth = _wire.PolarisAuth(route=route, domain=_text("domain", domain),
-                                       username=_text("username", username),
-                                       password=Secret.of(password, field="password"),
+                                       username=_text("username", username), password=password,
                                        site_timezone=_text("site_timezone", site_timezone), renew_margin=renew_margin)
         self._route = route
         self._open(url, self._auth, _wire.describe, transport)
 
     def __repr__(self) -> str:
+        if not all(hasattr(self, name) for name in ("_route", "_auth", "_transport")):
+            return super().__repr__()  # a constructor that failed: a traceback shows its self
         r = self._route
         return (f"<polaris.Client {self._transport.base_url} {r.lang}/{r.product_id}/{r.site_domain}/"
                 f"{r.org_id}/{r.workstation_id} as {self._auth.domain}\\{self._auth.username}>")
@@ -187,8 +190,14 @@ def _dialog_for(answers: Any) -> Any:
 
 
 def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(name, "must be a non-empty string")
+    return check_text(name, value)
+
+
+def _route_part(name: str, value: Any) -> str:
+    """A part of every path (``site_domain`` is in the PAS header too), sent as it is: so only
+    characters a path segment leaves alone, and not . or .."""
+    if path_segment(name, check_header_value(name, value)) != value:
+        raise InputError(name, "must be letters, digits, '-', '_', '.' or '~' only")
     return value
 
 

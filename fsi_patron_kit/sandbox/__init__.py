@@ -14,10 +14,11 @@ the vendor registry's business: every registered vendor with an emulator is part
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from .. import _registry
-from ._server import Counters, Knobs
+from ._server import Counters, Knobs, ports_from
 from .folio import FolioEmulator
 from .fsi import FsiEmulator
 
@@ -28,11 +29,14 @@ class Sandbox:
     """Emulators of every registered vendor (or of ``only`` these), started together.
 
     ``sizes`` says how many patrons a vendor's emulator seeds (``{"fsi": 200}``); each vendor
-    has its own default. ``sandbox.fsi``, ``sandbox.folio`` ... are the emulators.
+    has its own default. ``sandbox.fsi``, ``sandbox.folio`` ... are the emulators. ``port``: the
+    emulators' servers listen on ``port``, ``port + 1``, ... in registry order (FOLIO has two),
+    so the URLs stay the same across restarts; by default each takes a free port.
     """
 
     def __init__(self, *, seed: int = 2024, latency: float = 0.0, sizes: Mapping[str, int] | None = None,
-                 only: Iterable[str] | None = None, emulators: Mapping[str, Any] | None = None) -> None:
+                 only: Iterable[str] | None = None, emulators: Mapping[str, Any] | None = None,
+                 port: int | None = None) -> None:
         specs = {name: spec for name, spec in _registry.vendors().items() if spec.emulator is not None}
         chosen = list(only) if only is not None else list(specs)
         unknown = sorted(set(chosen) - set(specs) | set(sizes or {}) - set(specs))
@@ -43,6 +47,7 @@ class Sandbox:
             for name in chosen
         }
         self._running = emulators is not None
+        self._port = port
 
     @property
     def emulators(self) -> dict[str, Any]:
@@ -55,9 +60,18 @@ class Sandbox:
         raise AttributeError(name)
 
     def start(self) -> Sandbox:
+        """Start every emulator; if one cannot (its port is taken), stop those already started."""
         if not self._running:
-            for emulator in self._emulators.values():
-                emulator.start()
+            started = []
+            try:
+                with ports_from(self._port) if self._port is not None else nullcontext():
+                    for emulator in self._emulators.values():
+                        emulator.start()
+                        started.append(emulator)
+            except BaseException:
+                for emulator in started:
+                    emulator.stop()
+                raise
             self._running = True
         return self
 

@@ -1,4 +1,4 @@
-"""What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs and counters.
+"""What every emulator shares: a real HTTP server on 127.0.0.1, fault knobs, counters and a lock.
 
 Each emulator is a WSGI application written with werkzeug's Request and Response, which parse
 JSON, forms and cookies properly, so an emulator is only the vendor's logic. They are served
@@ -6,11 +6,16 @@ by the small gateway below on the standard library's threading HTTP server rathe
 werkzeug's development server, because that one closes every connection: real tenants keep
 connections open, and the kit's pooling must be measured against that. The fault layer sits
 in front of every emulator so that latency, 500s, resets and 429s behave the same for all.
+
+:class:`ServedEmulator` is the start/stop/url every emulator needs, :func:`ports_from` gives
+servers fixed ports (``patron-kit sandbox --port``), and :class:`ReadWriteLock` lets requests
+that only read run side by side.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import socket
 import struct
@@ -18,7 +23,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -97,14 +104,26 @@ class Counters:
 
     requests: int = 0
     connections: int = 0
+    in_flight: int = 0  # requests being served right now
+    peak_in_flight: int = 0  # the most requests ever served at the same moment
+    scanned: int = 0  # stored records examined to answer (a page's records, or a whole scan)
     actions: Counter = attrs.field(factory=Counter)
     writes: Counter = attrs.field(factory=Counter)
     faults: Counter = attrs.field(factory=Counter)
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, repr=False)
 
-    def request(self) -> None:
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count a request as in flight while it is being served."""
         with self._lock:
             self.requests += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def connection(self) -> None:
         with self._lock:
@@ -118,13 +137,17 @@ class Counters:
         with self._lock:
             self.writes[record_key] += 1
 
+    def scan(self, records: int) -> None:
+        with self._lock:
+            self.scanned += records
+
     def fault(self, kind: str) -> None:
         with self._lock:
             self.faults[kind] += 1
 
     def reset(self) -> None:
         with self._lock:
-            self.requests = self.connections = 0
+            self.requests = self.connections = self.peak_in_flight = self.scanned = 0
             self.actions.clear()
             self.writes.clear()
             self.faults.clear()
@@ -140,8 +163,11 @@ class FaultLayer:
         self.fault_response = fault_response
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        self.counters.request()
-        if self.knobs.latency:
+        with self.counters.serving():
+            return self._serve(environ, start_response)
+
+    def _serve(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if self.knobs.latency:  # slept before the emulator is reached, so outside every lock it takes
             time.sleep(self.knobs.latency)
         fault = self.knobs.draw()
         if fault is None:
@@ -296,11 +322,33 @@ class _Server(ThreadingHTTPServer):
             self._connections.clear()
 
 
+_planned_ports: ContextVar[Iterator[int] | None] = ContextVar("planned_ports", default=None)
+
+
+@contextmanager
+def ports_from(base: int) -> Iterator[None]:
+    """Servers created inside this block listen on ``base``, ``base + 1``, ... in the order they are made.
+
+    ``patron-kit sandbox --port`` uses it so that a terminal user keeps the same URLs across restarts.
+    """
+    token = _planned_ports.set(itertools.count(base))
+    try:
+        yield
+    finally:
+        _planned_ports.reset(token)
+
+
 class EmulatorServer:
-    """One emulator served on 127.0.0.1 from a background thread."""
+    """One emulator served on 127.0.0.1 from a background thread.
+
+    ``port=None`` takes the next port of an enclosing :func:`ports_from` block, else a free one.
+    """
 
     def __init__(self, app: WSGIApp, *, counters: Counters | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int | None = None) -> None:
+        if port is None:
+            plan = _planned_ports.get()
+            port = next(plan) if plan is not None else 0
         self._server = _Server((host, port), app, counters)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="patron-kit-sandbox", daemon=True
@@ -320,3 +368,91 @@ class EmulatorServer:
         self._server.server_close()
         self._server.close_connections()
         self._thread.join(timeout=5)
+
+
+class ServedEmulator:
+    """What every emulator does to be served: its WSGI apps behind the fault layer, one server each.
+
+    A subclass names its apps in :meth:`apps` (``{"gateway": app, "edge": app}``; most have one)
+    and its 500 answer in :meth:`fault_response`; ``url_of(name)`` is where an app listens.
+    """
+
+    title = "sandbox"  # the vendor's name, for "the FSI emulator is not running"
+
+    def __init__(self, knobs: Knobs) -> None:
+        self.knobs = knobs
+        self.counters = Counters()
+        self._servers: dict[str, EmulatorServer] = {}
+
+    def apps(self) -> dict[str, WSGIApp]:
+        raise NotImplementedError
+
+    def fault_response(self) -> Response:
+        raise NotImplementedError
+
+    def start(self) -> Any:
+        """Serve every app (on the next planned ports, if any); a failure stops those already started."""
+        if self._servers:
+            return self
+        try:
+            for name, app in self.apps().items():
+                layer = FaultLayer(app, self.knobs, self.counters, self.fault_response)
+                self._servers[name] = EmulatorServer(layer, counters=self.counters).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every server (one after the other: no new thread, so this works at interpreter exit)."""
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+    def url_of(self, name: str) -> str:
+        if name not in self._servers:
+            raise RuntimeError(f"the {self.title} emulator is not running")
+        return self._servers[name].url
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer holds back new readers, so it is not starved.
+
+    The emulators hold it only around their own logic, never while a request is read, slept on
+    or answered, so slow requests overlap and reads never wait for each other.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            while self._writing or self._writers_waiting:
+                self._changed.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                if not self._readers:
+                    self._changed.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._changed:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._changed.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from .._checks import EMAIL
+from .._checks import EMAIL, check_email, check_text
 from ..config import Secret
 from ..errors import InputError
 from .models import Applicant
@@ -61,15 +61,15 @@ def raise_if(problems: list[tuple[str, str]]) -> None:
 
 
 def text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(name, "must be a non-empty string")
-    return value
+    """Non-blank, without control characters (the kit's rule for all text)."""
+    return check_text(name, value)
 
 
 def path_part(name: str, value: Any) -> str:
-    """An id that goes into a URL path: non-empty, without slashes, spaces, ? or #."""
-    if not isinstance(value, str) or not _PATH_SAFE.match(value):
-        raise InputError(name, "must be a non-empty id without slashes, spaces, ? or #")
+    """An id that goes into a URL path: non-empty, without slashes, spaces, ? or #, not . or ..
+    (matched in full: a trailing newline does not slip through)."""
+    if not isinstance(value, str) or not _PATH_SAFE.fullmatch(value) or check_text(name, value) in (".", ".."):
+        raise InputError(name, "must be a non-empty id without slashes, spaces, ? or #, and not . or ..")
     return value
 
 
@@ -99,9 +99,7 @@ def flag(name: str, value: Any) -> bool:
 
 
 def email(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not EMAIL.match(value):
-        raise InputError(name, "must be a valid email address")
-    return value
+    return check_email(name, value)
 
 
 def page_size(value: Any) -> int:

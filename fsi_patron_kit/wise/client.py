@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from .._checks import check_header_value
 from .._client import TokenClient, TransportOptions
 from .._frames import flatten
 from .._http import Call, Preview
@@ -67,6 +68,7 @@ class Client(TokenClient):
     """
 
     vendor = "wise"
+    _shown = ("api_id",)
 
     def __init__(
         self,
@@ -83,18 +85,25 @@ class Client(TokenClient):
         renew_margin: float = 60.0,
         **transport: Unpack[TransportOptions],
     ) -> None:
+        # Secrets held masked from the first line on: a traceback's locals would show the plain strings.
+        api_key, password = Secret.of(api_key, field="api_key"), Secret.of(password, field="password")
+        if payment_password is not None:
+            payment_password = Secret.of(payment_password, field="payment_password")
         application = _wire.Application(application_name=check.text("application_name", application_name),
-                                        api_id=check.text("api_id", api_id),
-                                        api_key=Secret.of(api_key, field="api_key"))
-        payment_secret = Secret.of(payment_password, field="payment_password") if payment_password else None
-        self._auth = _wire.WiseAuth(application, username=check.text("username", username),
-                                    password=Secret.of(password, field="password"),
-                                    payment_username=payment_username, payment_password=payment_secret,
-                                    server_timezone=server_timezone, renew_margin=renew_margin)
+                                        api_id=check_header_value("api_id", api_id),  # in every WISE_KEY header
+                                        api_key=api_key)
+        self._auth = _wire.WiseAuth(application, username=check.text("username", username), password=password,
+                                    payment_username=None if payment_username is None else
+                                    check.text("payment_username", payment_username),
+                                    payment_password=payment_password,
+                                    server_timezone=check.text("server_timezone", server_timezone),
+                                    renew_margin=renew_margin)
         self._open(url, self._auth, _wire.describe, transport)
 
-    def __repr__(self) -> str:
-        return f"<wise.Client {self._transport.base_url} api_id={self._auth.application.api_id}>"
+    @property
+    def api_id(self) -> str:
+        """The application's API-ID (shown in the repr; not a secret)."""
+        return self._auth.application.api_id
 
     @property
     def server_timezone(self) -> ZoneInfo:

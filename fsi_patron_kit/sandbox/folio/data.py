@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -68,6 +69,12 @@ PLANTED: dict[str, int] = {
     "remote_expired_yesterday": 4,  # Remote Non-circulating users whose expirationDate was yesterday (inactive)
     "remote_expired_earlier": 3,  # Remote Non-circulating users that expired weeks ago (inactive)
 }
+#: Defects planted for the audit after circulation, with a generator of their own (so the rest of
+#: the tenant is the same with or without them), on users without loans, requests or charges.
+AUDIT_PLANTED: dict[str, int] = {
+    "expired_but_active": 3,  # active users whose expirationDate passed 10 to 200 days ago
+    "username_whitespace": 2,  # usernames with a trailing space
+}
 
 # Shares of the users after the two system users; undergrads are the rest.
 GROUP_SHARES = (("graduate", 0.18), ("faculty", 0.10), ("staff", 0.08), (REMOTE_GROUP, 0.12), (MINOR_GROUP, 0.03))
@@ -100,6 +107,8 @@ class Tenant:
     loans: list[dict[str, Any]]
     requests: list[dict[str, Any]]
     charges: list[dict[str, Any]]
+    #: what the audit finds in this tenant, by check: planted above, or counted as it was made
+    audit: dict[str, int] = attrs.field(factory=dict)
 
 
 def iso(moment: datetime) -> str:
@@ -131,8 +140,10 @@ def generate(count: int = 300, *, seed: int = 2024, today: date) -> Tenant:
     instances, items = _catalogue(max(60, count // 2), rng)
     loans, requests, charges = _Circulation(users, instances, items, rng, today).run()
     staging = [_staging_user(n, rng, today, users[0]["id"]) for n in range(1, STAGING_USERS + 1)]
-    return Tenant(users=users, staging_users=staging, instances=instances, items=items,
-                  loans=loans, requests=requests, charges=charges)
+    tenant = Tenant(users=users, staging_users=staging, instances=instances, items=items,
+                    loans=loans, requests=requests, charges=charges)
+    _plant_for_audit(tenant, random.Random(f"audit-{seed}"), today)
+    return tenant
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -252,6 +263,28 @@ def _plant(users: list[dict[str, Any]], rng: random.Random, today: date) -> None
         days_ago = 1 if n < PLANTED["remote_expired_yesterday"] else rng.randint(14, 90)
         user["active"] = False
         user["expirationDate"] = iso(end_of(today - timedelta(days=days_ago)))
+
+
+def _plant_for_audit(tenant: Tenant, rng: random.Random, today: date) -> None:
+    """Plant :data:`AUDIT_PLANTED` and record every count the audit's checks can be held to."""
+    users = tenant.users
+    busy = {r["userId"] for r in tenant.loans + tenant.charges} | {r["requesterId"] for r in tenant.requests}
+    emails = Counter(u["personal"]["email"] for u in users)
+    calm = [u for u in users[3:] if u["active"] and u.get("username") and u["id"] not in busy
+            and emails[u["personal"]["email"]] == 1]
+    chosen = rng.sample(calm, sum(AUDIT_PLANTED.values()))
+    expired, spaced = chosen[:AUDIT_PLANTED["expired_but_active"]], chosen[AUDIT_PLANTED["expired_but_active"]:]
+    for user in expired:
+        user["expirationDate"] = iso(end_of(today - timedelta(days=rng.randint(10, 200))))
+    for user in spaced:
+        user["username"] += " "
+    inactive = {u["id"] for u in users if not u["active"]}
+    with_loans = {loan["userId"] for loan in tenant.loans if loan["status"] == "Open"}
+    tenant.audit = {
+        **AUDIT_PLANTED,
+        "inactive_account": PLANTED["inactive"] + PLANTED["remote_expired_yesterday"] + PLANTED["remote_expired_earlier"],
+        "inactive_with_open_loans": len(inactive & with_loans),  # as the loans happened to fall
+    }
 
 
 # -- catalogue -----------------------------------------------------------------------------------

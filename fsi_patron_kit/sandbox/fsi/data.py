@@ -24,6 +24,7 @@ PLANTED: dict[str, int] = {
     "malformed_email": 15,  # email present but not a valid address
     "stray_whitespace": 12,  # first name or surname with leading/trailing spaces
     "student_without_classgrade": 18,  # STUDENT with an empty class grade
+    "classgrade_trailing_pipe": 10,  # a year level with a trailing "|" as real tenants have them: "7|", "8 |"
 }
 MIN_PATRONS = 200
 
@@ -92,3 +93,7 @@ def _plant(records: list[dict[str, Any]], rng: random.Random) -> None:
     for n, record in enumerate(take(PLANTED["stray_whitespace"])):
         field = "firstname" if n % 2 else "surname"
         record[field] = f" {record[field]}" if n % 3 else f"{record[field]}  "
+    graded = [r for r in pool if r["role"] == "STUDENT" and r["classgrade"]]
+    for n, record in enumerate(rng.sample(graded, PLANTED["classgrade_trailing_pipe"])):
+        year = record["classgrade"].rstrip("ABCD")
+        record["classgrade"] = f"{year}|" if n % 2 else f"{year} |"
