@@ -46,8 +46,8 @@ def equivalents(doc: Path = DOC) -> dict[str, str]:
     listed: dict[str, str] = {}
     in_section = False
     for line in doc.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            in_section = line.strip() == "## Equivalent mutants"
+        if line.startswith("#"):
+            in_section = line.lstrip("#").strip() == "Equivalent mutants"
         match = re.match(r"\|\s*`([\w.ǁ]+__mutmut_\d+)`\s*\|(.*)\|\s*$", line) if in_section else None
         if match:
             listed[match.group(1)] = match.group(2).split("|")[-1].strip()
