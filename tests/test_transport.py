@@ -173,6 +173,11 @@ def test_insecure_or_malformed_urls_are_refused(url):
     with pytest.raises(ConfigError) as caught:
         check_url(url)
     assert caught.value.field == "url"
+    parts = url.partition("://")
+    assert caught.value.rule == (
+        "must not carry credentials; a profile's secrets hold them" if "@" in url else
+        "plain http is only allowed to loopback; use https or pass allow_insecure_http=True"
+        if parts[0] == "http" else "must be an absolute http(s) URL")
 
 
 @pytest.mark.parametrize("url", ["https://library.example.org", "http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:80",
@@ -183,6 +188,7 @@ def test_https_and_loopback_http_are_allowed(url):
 
 def test_plain_http_can_be_allowed_explicitly():
     assert check_url("http://library.example.org/base/", allow_insecure_http=True) == "http://library.example.org/base"
+    assert check_url("https://library.example.org/X/") == "https://library.example.org/X"
 
 
 def test_a_transport_refuses_plain_http_unless_told():
@@ -193,10 +199,18 @@ def test_a_transport_refuses_plain_http_unless_told():
     assert allowed.base_url == "http://library.example.org"
 
 
-def test_tls_verification_cannot_be_turned_off():
+@pytest.mark.parametrize("verify", [False, "", "/no/such/ca-bundle.pem", 0])
+def test_tls_verification_cannot_be_turned_off(verify):
     with pytest.raises(ConfigError) as caught:
-        Transport("https://library.example.org", vendor="test", verify=False)
-    assert caught.value.field == "verify"
+        Transport("https://library.example.org", vendor="test", verify=verify)
+    assert (caught.value.field, caught.value.rule) == (
+        "verify", "must be True or the path of a CA bundle file; TLS verification cannot be turned off")
+
+
+def test_a_ca_bundle_file_is_accepted(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    assert Transport("https://library.example.org", vendor="test", verify=str(bundle)).session.verify == str(bundle)
 
 
 def test_retry_after_parses_seconds_and_http_dates():
