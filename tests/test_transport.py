@@ -565,3 +565,10 @@ def test_a_previews_html_shows_the_body_indented_and_readable():
     assert "<th>sent</th><td>nothing (dry run)</td>" in html
     assert "<summary>body</summary>" in html
     assert '{\n  &quot;status&quot;: &quot;Zoë&quot;,\n  &quot;n&quot;: 1\n}' in html
+
+
+def test_a_transport_whose_constructor_failed_still_has_a_repr():
+    unopened = Transport.__new__(Transport)  # what a traceback shows after __init__ raised early
+    assert repr(unopened) == "<Transport ? (not opened)>"
+    unopened.vendor = "fsi"
+    assert repr(unopened) == "<Transport fsi (not opened)>"
