@@ -66,6 +66,7 @@ class Form:
                 rows.append(widgets.HTML(f"<b>{html.escape(group)}</b>"))
             control = self._control(field)
             control.observe(lambda _change: self.refresh(), names="value")
+            control.add_class("pk-field-" + field.name.replace(".", "-"))  # for browsers and their tests
             self.inputs[field.name] = control
             self.error_labels[field.name] = widgets.HTML(layout=widgets.Layout(min_width="18em"))
             self.error_labels[field.name].add_class("pk-field-error")

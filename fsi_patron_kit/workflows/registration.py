@@ -339,7 +339,9 @@ def _note_rounds(conversation: Any, log: _Transcript) -> None:
         sent = f"PUT .../patrons/{conversation.patron_id} step {row['sent_step']}"
         if row["sent_answer"] is not None and not pd.isna(row["sent_answer"]):
             sent += f", answer {row['sent_answer']}"
-        said = f"{row['step']} ({row['return_code']}): {row['message'] or ''}".strip()
+        said = f"PAPIReturnCode {row['return_code']}: {row['message'] or ''}".strip(" :")
+        if row["step"] is not None and not pd.isna(row["step"]) and row["step"] != "None (0)":
+            said = f"{row['step']}, {said}"
         if row["answer"] is not None and not pd.isna(row["answer"]):
             said += f" -> answered {row['answer']}"
         log.note(f"round {row['round']}", sent, said)
