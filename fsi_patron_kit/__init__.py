@@ -26,7 +26,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .workflows import Audit, audit, available_checks, check, patrons, validate
+from .workflows import Audit, audit, available_checks, bulk, check, patrons, validate
 
 __all__ = [
     "__version__",
@@ -42,6 +42,7 @@ __all__ = [
     "validate",
     "check",
     "available_checks",
+    "bulk",
     "PatronKitError",
     "InputError",
     "ConfigError",

@@ -209,7 +209,7 @@ def _encode_map(value: Mapping[str, Any]) -> str:
     return json.dumps({k: json.loads(encode(v)) for k, v in value.items()}, ensure_ascii=False)
 
 
-def _decode_map(text: str | None) -> dict[str, Any] | None:
-    if text is None:
+def _decode_map(text: Any) -> dict[str, Any] | None:
+    if not isinstance(text, str):
         return None
     return {k: decode(json.dumps(v)) for k, v in json.loads(text).items()}
