@@ -224,27 +224,11 @@ class Plan:
         Nothing is sent. A field the vendor's bulk target cannot write is refused here; so is a
         (record, field) planned twice. ``restore`` (rollbacks) skips the input rules on values.
         """
-        refused = []
         duplicated = self.frame.duplicated(["vendor", "record_key", "field"], keep="first")
-        for position, row in self.frame.iterrows():
-            def refuse(field: str, rule: str) -> None:
-                refused.append({"position": position, "vendor": row["vendor"], "record_key": row["record_key"],
-                                "field": field, "rule": rule})
-            if row["vendor"] not in TARGETS:
-                refuse("vendor", f"must be one of {', '.join(TARGETS)}")
-                continue
-            target = _target_named(row["vendor"])
-            rule = target.key_refusal(row["record_key"])
-            if rule:
-                refuse("record_key", rule)
-            if row["field"] not in target.fields:
-                refuse(row["field"], target.refusal(row["field"], row["after"]) or "")
-            elif not restore:
-                rule = target.refusal(row["field"], row["after"])
-                if rule:
-                    refuse(row["field"], rule)
-            if duplicated[position]:
-                refuse(row["field"], "planned twice for this record")
+        refused = [{"position": position, "vendor": row["vendor"], "record_key": row["record_key"],
+                    "field": field, "rule": rule}
+                   for position, row in self.frame.iterrows()
+                   for field, rule in _row_refusals(row, duplicated[position], restore)]
         return pd.DataFrame(refused, columns=["position", "vendor", "record_key", "field", "rule"])
 
     def by_record(self) -> dict[tuple[str, str], dict[str, tuple[Any, Any]]]:
@@ -281,18 +265,36 @@ class Plan:
         return pd.DataFrame(rows, columns=["record_key", "method", "url", "body"])
 
     def apply(self, client: Any, *, workers: int = 4, journal: str | Path | None = None, progress: bool = True,
-              chunk: int = 256, durable: bool = True) -> Result:
+              chunk: int | None = None, durable: bool = True) -> Result:
         """Write the plan through ``client``'s bulk target, journaled; see the module docstring.
 
         ``journal`` is the SQLite file to create (a new one in ``patron-kit-journals/`` if None);
-        its path is printed and kept on the result. ``chunk`` records are read in bulk at a time,
-        just before they are written.
+        its path is printed and kept on the result. ``chunk`` records (32 per worker by default)
+        are read in bulk at a time, while the part before them is written.
         """
         return _start(self, client, kind="apply", workers=workers, journal=journal, progress=progress,
                       chunk=chunk, durable=durable, source=None)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
+
+
+def _row_refusals(row: pd.Series, duplicated: bool, restore: bool) -> list[tuple[str, str]]:
+    """(field, rule) for each reason to refuse one plan row."""
+    if row["vendor"] not in TARGETS:
+        return [("vendor", f"must be one of {', '.join(TARGETS)}")]
+    target = _target_named(row["vendor"])
+    found = []
+    rule = target.key_refusal(row["record_key"])
+    if rule:
+        found.append(("record_key", rule))
+    if row["field"] not in target.fields or not restore:
+        rule = target.refusal(row["field"], row["after"])
+        if rule:
+            found.append((row["field"], rule))
+    if duplicated:
+        found.append((row["field"], "planned twice for this record"))
+    return found
 
 
 def _change(row: pd.Series, vendor: str | None, key: str, field: str, before: Any, after: Any) -> dict[str, Any]:
@@ -406,10 +408,9 @@ class Result:
 
 # -- running ---------------------------------------------------------------------------------------
 def _start(plan: Plan, client: Any, *, kind: str, workers: int, journal: str | Path | None, progress: bool,
-           chunk: int, durable: bool, source: Path | None) -> Result:
+           chunk: int | None, durable: bool, source: Path | None) -> Result:
     target = _single_target(plan, client)
     _check_count("workers", workers)
-    _check_count("chunk", chunk)
     restore = kind == "rollback"
     refused = plan.validate(restore=restore)
     if not refused.empty:
@@ -421,7 +422,8 @@ def _start(plan: Plan, client: Any, *, kind: str, workers: int, journal: str | P
     return _Runner(opened, client, target, restore=restore, workers=workers, progress=progress, chunk=chunk).run()
 
 
-def resume(journal: str | Path, client: Any, *, workers: int = 4, progress: bool = True, chunk: int = 256) -> Result:
+def resume(journal: str | Path, client: Any, *, workers: int = 4, progress: bool = True,
+           chunk: int | None = None) -> Result:
     """Continue a run from its journal: done records skipped, in-flight ones read back, the rest sent."""
     opened = Journal.open(journal)
     meta = opened.meta
@@ -434,7 +436,7 @@ def resume(journal: str | Path, client: Any, *, workers: int = 4, progress: bool
 
 
 def rollback(journal: str | Path, client: Any, *, keys: Iterable[str] | None = None, workers: int = 4,
-             progress: bool = True, into: str | Path | None = None, chunk: int = 256) -> Result:
+             progress: bool = True, into: str | Path | None = None, chunk: int | None = None) -> Result:
     """Restore the before-images of the records a run applied (all, or only ``keys``).
 
     The rollback is a journaled run of its own (``into``, by default next to the journal): each
@@ -467,9 +469,12 @@ class _Runner:
     read_attempts = 4
 
     def __init__(self, journal: Journal, client: Any, target: BulkTarget, *, restore: bool, workers: int,
-                 progress: bool, chunk: int) -> None:
+                 progress: bool, chunk: int | None) -> None:
+        if chunk is not None:
+            _check_count("chunk", chunk)
         self.journal, self.client, self.target = journal, client, target
-        self.restore, self.workers, self.progress, self.chunk = restore, workers, progress, chunk
+        self.restore, self.workers, self.progress = restore, workers, progress
+        self.chunk = chunk or max(128, 32 * workers)
         self.changes = {}
         for row in journal.changes().itertuples(index=False):
             self.changes.setdefault(row.record_key, {})[row.field] = (row.before, row.after)
@@ -482,14 +487,19 @@ class _Runner:
         images = dict(zip(records["record_key"], records["before_image"], strict=True))
         bar = tqdm(total=len(records), initial=len(records) - len(todo), desc=f"bulk {self.target.vendor}",
                    unit=" records", disable=not self.progress)
+        parts = [todo.iloc[start:start + self.chunk] for start in range(0, len(todo), self.chunk)]
         pool = ThreadPoolExecutor(max_workers=self.workers)
+        # The next part's records are read while this part is written: reads overlap writes, and
+        # a record is still read at most one part's time before it is written.
+        reader = ThreadPoolExecutor(max_workers=1)
         try:
-            for start in range(0, len(todo), self.chunk):
+            upcoming = reader.submit(self._read_many, _pending(parts[0])) if parts else None
+            for number, part in enumerate(parts):
                 if self.stop.is_set():
                     break
-                part = todo.iloc[start:start + self.chunk]
-                snapshots = self._read_many([k for k, s in zip(part["record_key"], part["state"], strict=True)
-                                             if s == "pending"])
+                snapshots = upcoming.result() if upcoming else None
+                upcoming = reader.submit(self._read_many, _pending(parts[number + 1])) \
+                    if number + 1 < len(parts) else None
                 jobs = [pool.submit(self._settle, key, state, images.get(key), snapshots)
                         for key, state in zip(part["record_key"], part["state"], strict=True)]
                 for job in jobs:
@@ -500,6 +510,7 @@ class _Runner:
             self.stopped_by = interrupt
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            reader.shutdown(wait=True, cancel_futures=True)
             bar.close()
         return Result(self.journal, self.client, self.stopped_by)
 
@@ -598,6 +609,10 @@ class _Runner:
         detail = "record not found on read-back" if found is None else "changed by someone else while in flight: " \
             + _describe({f: {"planned": norm(a), "found": found.values.get(f)} for f, a in after.items()})
         self.journal.step(key, "conflict", "verified-other", detail=detail)
+
+
+def _pending(part: pd.DataFrame) -> list[str]:
+    return [key for key, state in zip(part["record_key"], part["state"], strict=True) if state == "pending"]
 
 
 def _describe(moved: Mapping[str, Mapping[str, Any]]) -> str:
