@@ -512,6 +512,7 @@ class _Runner:
             pool.shutdown(wait=True, cancel_futures=True)
             reader.shutdown(wait=True, cancel_futures=True)
             bar.close()
+            self.journal.flush()
         return Result(self.journal, self.client, self.stopped_by)
 
     def _read_many(self, keys: list[str]) -> dict[str, Snapshot] | None:
@@ -580,7 +581,7 @@ class _Runner:
         except InputError as exc:
             self.journal.step(key, "failed", "refused", detail=str(exc))
             return
-        self.journal.step(key, "applied", "answered", answer=answer)
+        self.journal.step(key, "applied", "answered", answer=answer, defer=True)
 
     def _verify(self, key: str, image: dict[str, Any], after: dict[str, Any],
                 planned: dict[str, tuple[Any, Any]]) -> None:

@@ -16,6 +16,8 @@ Tables:
   (redacted), a detail, and how many times the write was sent;
 * ``events``: every step (intent, answer, lost, verified, conflict...) with its time.
 
+An intent is committed before its request is sent; an answered write's outcome may wait for the
+next commit (a killed run leaves that record ``sending``, and a resume reads it back).
 WAL mode with ``synchronous=NORMAL``: a committed step survives the process being killed.
 Values are stored as JSON; date-times as ``{"$time": iso}``.
 """
@@ -100,6 +102,7 @@ class Journal:
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
@@ -137,17 +140,20 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
+            self._commit()
             self._db.close()
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def meta(self) -> dict[str, Any]:
         with self._lock:
+            self._commit()
             return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
 
     def changes(self) -> pd.DataFrame:
         """The plan as journaled: vendor, record_key, field, before, after (values decoded)."""
         with self._lock:
+            self._commit()
             rows = self._db.execute("SELECT vendor, record_key, field, before, after FROM changes ORDER BY position")
             found = [(v, k, f, decode(b), decode(a)) for v, k, f, b, a in rows]
         return pd.DataFrame(found, columns=["vendor", "record_key", "field", "before", "after"], dtype=object)
@@ -159,6 +165,7 @@ class Journal:
         if wanted is not None:
             query += f" WHERE state IN ({','.join('?' * len(wanted))})"
         with self._lock:
+            self._commit()
             rows = self._db.execute(query + " ORDER BY seq", wanted or []).fetchall()
         frame = pd.DataFrame(rows, columns=["record_key", "state", "before_image", "intent", "answer", "detail",
                                             "sends", "updated"])
@@ -168,17 +175,20 @@ class Journal:
 
     def events(self) -> pd.DataFrame:
         with self._lock:
+            self._commit()
             rows = self._db.execute("SELECT record_key, at, event, detail FROM events ORDER BY id").fetchall()
         return pd.DataFrame(rows, columns=["record_key", "at", "event", "detail"])
 
     def sends(self, key: str) -> int:
         """How many times the write of ``key`` was sent."""
         with self._lock:
+            self._commit()
             return int(self._db.execute("SELECT sends FROM records WHERE record_key = ?", (key,)).fetchone()[0])
 
     def totals(self) -> dict[str, int]:
         """Planned rows (record × field) by their record's state; ``planned`` is the sum."""
         with self._lock:
+            self._commit()
             rows = self._db.execute(
                 "SELECT r.state, COUNT(*) FROM changes c JOIN records r ON r.record_key = c.record_key "
                 "GROUP BY r.state").fetchall()
@@ -188,8 +198,13 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------------
     def step(self, key: str, state: str, event: str, *, detail: str | None = None, before_image: Any = None,
-             intent: Any = None, answer: Any = None, sent: bool = False) -> None:
-        """Move ``key`` to ``state`` and log ``event``, in one committed transaction."""
+             intent: Any = None, answer: Any = None, sent: bool = False, defer: bool = False) -> None:
+        """Move ``key`` to ``state`` and log ``event``, in one committed transaction.
+
+        ``defer`` (for an answered write) lets the step wait for the next commit: if the process
+        dies first, the record is still ``sending`` and a resume reads it back, so deferring an
+        outcome never loses it; an intent is never deferred.
+        """
         sets = ["state = ?", "updated = ?", "detail = ?"]
         values: list[Any] = [state, _now(), detail]
         for column, value in (("before_image", before_image), ("intent", intent), ("answer", answer)):
@@ -198,11 +213,27 @@ class Journal:
                 values.append(_encode_map(value))
         if sent:
             sets.append("sends = sends + 1")
-        with self._lock, self._db:
+        statements = [(f"UPDATE records SET {', '.join(sets)} WHERE record_key = ?", (*values, key)),
+                      ("INSERT INTO events (record_key, at, event, detail) VALUES (?, ?, ?, ?)",
+                       (key, _now(), event, detail))]
+        with self._lock:
+            self._deferred += statements
+            if not defer or len(self._deferred) >= 256:
+                self._commit()
+
+    def flush(self) -> None:
+        """Commit the deferred steps."""
+        with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
+        if not self._deferred:
+            return
+        with self._db:
             self._db.execute("BEGIN")
-            self._db.execute(f"UPDATE records SET {', '.join(sets)} WHERE record_key = ?", [*values, key])
-            self._db.execute("INSERT INTO events (record_key, at, event, detail) VALUES (?, ?, ?, ?)",
-                             (key, _now(), event, detail))
+            for statement, parameters in self._deferred:
+                self._db.execute(statement, parameters)
+        self._deferred.clear()
 
 
 def _encode_map(value: Mapping[str, Any]) -> str:
