@@ -215,3 +215,32 @@ def test_edge_updates_by_email_follow_a_changed_email_and_roll_back(folio_emulat
         after = {u["id"]: u["personal"] for u in folio_emulator.users()}
         assert {k: (v.get("email"), v.get("phone")) for k, v in after.items()} == \
                {k: (v.get("email"), v.get("phone")) for k, v in before.items()}
+
+
+def test_a_plan_from_an_edited_copy_holds_only_the_changed_cells(client):
+    frame = pk.patrons(client)
+    edited = frame.copy()
+    edited.loc[3, "room"] = "NEW-ROOM"
+    edited.loc[8, "email"] = "someone.new@school.example"
+    edited.loc[8, "first_name"] = frame.at[8, "first_name"]  # written back unchanged: not a change
+    plan = Plan.from_edits(frame, edited)
+    assert plan.frame[["record_key", "field", "before", "after"]].values.tolist() == [
+        [frame.at[3, "record_key"], "room", frame.at[3, "room"], "NEW-ROOM"],
+        [frame.at[8, "record_key"], "email", frame.at[8, "email"], "someone.new@school.example"],
+    ]
+    assert set(plan.frame["vendor"]) == {"fsi"}
+
+
+def test_the_confirm_panel_applies_through_the_same_plan_and_cancel_sends_nothing(emulator, client, tmp_path):
+    pytest.importorskip("ipywidgets")
+    from fsi_patron_kit.workflows.confirm import confirm_panel
+
+    plan = rooms_plan(pk.patrons(client), 4)
+    cancelled = confirm_panel(plan, client, journal=tmp_path / "no.sqlite", progress=False)
+    sent = emulator.counters.requests
+    cancelled.children[2].children[1].click()
+    assert emulator.counters.requests == sent and not (tmp_path / "no.sqlite").exists()
+    panel = confirm_panel(plan, client, journal=tmp_path / "yes.sqlite", progress=False)
+    panel.children[2].children[0].click()
+    assert panel.result.totals["applied"] == 4
+    assert all(by_barcode(emulator)[k]["room"] == f"T-{k}" for k in plan.frame["record_key"])

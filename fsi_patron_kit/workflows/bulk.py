@@ -172,14 +172,13 @@ class Plan:
         """The cells that differ between ``original`` and an ``edited`` copy (same rows, same index)."""
         if not original.index.equals(edited.index):
             raise InputError("edited", "must have the same rows (index) as the original")
-        rows = []
-        for column in edited.columns:
-            if column in IDENTIFYING or column == key or column not in original.columns:
-                continue
-            for index, after in edited[column].items():
-                before = original.at[index, column]
-                if norm(before) != norm(after):
-                    rows.append(_change(original.loc[index], vendor, key, column, before, after))
+        columns = [c for c in edited.columns if c not in IDENTIFYING and c != key and c in original.columns]
+        found = []  # (row position, column position, index, column): a record's changes stay together
+        for place, column in enumerate(columns):
+            differs = [norm(b) != norm(a) for b, a in zip(original[column], edited[column], strict=True)]
+            found += [(row, place, edited.index[row], column) for row, d in enumerate(differs) if d]
+        rows = [_change(original.loc[index], vendor, key, column, original.at[index, column],
+                        edited.at[index, column]) for _, _, index, column in sorted(found)]
         return cls(pd.DataFrame(rows, columns=list(PLAN_COLUMNS)))
 
     @classmethod
