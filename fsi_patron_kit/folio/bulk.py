@@ -65,16 +65,17 @@ class UsersTarget(BulkTarget):
     fields = dict(ADAPTER.writable)
 
     def __init__(self) -> None:
-        self._groups: dict[int, dict[str, str]] = {}
+        self._groups: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def _group_names(self, client: Any) -> dict[str, str]:
-        """Patron group id -> name, read once per client (``role`` is the group's name)."""
+        """Patron group id -> name, read once per tenant (``role`` is the group's name)."""
+        where = (client.url, client.tenant)
         with self._lock:
-            if id(client) not in self._groups:
+            if where not in self._groups:
                 groups = client.groups()
-                self._groups[id(client)] = dict(zip(groups["id"], groups["group"], strict=True))
-            return self._groups[id(client)]
+                self._groups[where] = dict(zip(groups["id"], groups["group"], strict=True))
+            return self._groups[where]
 
     def _snapshot(self, client: Any, user: Mapping[str, Any]) -> Snapshot:
         values = {column: _dig(user, path) for column, path in self.fields.items()}

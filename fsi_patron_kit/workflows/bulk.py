@@ -595,6 +595,11 @@ class _Runner:
                     self.journal.step(key, "unknown", "unverified", detail=f"read-back failed: {exc}")
                     return
                 time.sleep(0.05 * 2 ** attempt)
+            except AuthError:
+                raise
+            except APIError as exc:  # the outcome stays unknown; a resume reads it back again
+                self.journal.step(key, "unknown", "unverified", detail=f"read-back refused: {exc.message}")
+                return
         if found is not None and _holds(found, after):
             self.journal.step(key, "applied", "verified-applied", detail="answer lost; read-back shows it applied")
             return
