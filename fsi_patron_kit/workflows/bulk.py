@@ -122,16 +122,22 @@ class BulkTarget:
         raise NotImplementedError
 
     def check(self, changes: Mapping[str, Any], *, restore: bool) -> None:
+        """Raise ``InputError`` for a change the target must not send (a restore: only unknown columns)."""
         for field, value in changes.items():
-            rule = self.refusal(field, value) if not restore else (
-                None if field in self.fields else self.refusal(field, value))
+            rule = self.refusal(field, value) if not restore or field not in self.fields else None
             if rule:
                 raise InputError(field, rule)
 
-    def verify(self, client: Any, key: str, changes: Mapping[str, Any]) -> bool | None:
-        """Whether the record now holds ``changes`` (None if it cannot be found)."""
-        found = self.read_back(client, key, changes)
-        return None if found is None else _holds(found, changes)
+    def verify(self, client: Any, key: str, after: Mapping[str, Any],
+               before: Mapping[str, Any]) -> tuple[str, Snapshot | None]:
+        """After a lost answer: ``"applied"``, ``"not-applied"`` (the record holds ``before``),
+        ``"other"`` (someone else changed it) or ``"missing"``, with the record read back."""
+        found = self.read_back(client, key, after)
+        if found is None:
+            return "missing", None
+        if _holds(found, after):
+            return "applied", found
+        return ("not-applied" if _holds(found, before) else "other"), found
 
 
 def target_for(client: Any) -> BulkTarget:
@@ -537,7 +543,7 @@ class _Runner:
         after = {f: a for f, (_, a) in planned.items()}
         try:
             if state in IN_FLIGHT:
-                self._verify(key, image or {}, after, planned)
+                self._verify(key, image or {}, after)
                 return
             current = snapshots.get(key) if snapshots is not None else self.target.read_one(self.client, key)
             if current is None:
@@ -551,7 +557,7 @@ class _Runner:
             if moved:
                 self.journal.step(key, "conflict", "conflict", detail=_describe(moved), before_image=image)
                 return
-            self._send(key, image, after, current, planned)
+            self._send(key, image, after, current)
         except AuthError as exc:
             self._halt(exc)
         except LOST as exc:  # a read failed after its retries: the record stays as it was
@@ -560,8 +566,7 @@ class _Runner:
         except APIError as exc:
             self.journal.step(key, "failed", "refused", detail=exc.message if hasattr(exc, "message") else str(exc))
 
-    def _send(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot,
-              planned: dict[str, tuple[Any, Any]]) -> None:
+    def _send(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
         self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True)
         try:
             answer = self.target.write(self.client, key, after, current, restore=self.restore)
@@ -571,7 +576,7 @@ class _Runner:
             return
         except LOST as exc:
             self.journal.step(key, "unknown", "lost", detail=str(exc))
-            self._verify(key, image, after, planned)
+            self._verify(key, image, after)
             return
         except APIError as exc:
             self.journal.step(key, "failed", "refused", detail=exc.message,
@@ -582,13 +587,11 @@ class _Runner:
             return
         self.journal.step(key, "applied", "answered", answer=answer, defer=True)
 
-    def _verify(self, key: str, image: dict[str, Any], after: dict[str, Any],
-                planned: dict[str, tuple[Any, Any]]) -> None:
+    def _verify(self, key: str, image: dict[str, Any], after: dict[str, Any]) -> None:
         """Read back a record whose write's answer was lost, and decide from what it holds."""
-        found: Snapshot | None = None
         for attempt in range(self.read_attempts):
             try:
-                found = self.target.read_back(self.client, key, after)
+                verdict, found = self.target.verify(self.client, key, after, image)
                 break
             except LOST as exc:
                 if attempt + 1 == self.read_attempts:
@@ -600,20 +603,20 @@ class _Runner:
             except APIError as exc:  # the outcome stays unknown; a resume reads it back again
                 self.journal.step(key, "unknown", "unverified", detail=f"read-back refused: {exc.message}")
                 return
-        if found is not None and _holds(found, after):
+        if verdict == "applied":
             self.journal.step(key, "applied", "verified-applied", detail="answer lost; read-back shows it applied")
-            return
-        if found is not None and _holds(found, image):
+        elif verdict == "not-applied":
             sends = self.journal.sends(key)
             if sends >= self.max_sends:
                 self.journal.step(key, "failed", "gave-up", detail=f"not applied after {sends} sends")
                 return
             self.journal.step(key, "pending", "verified-not-applied", detail="read-back shows it not applied")
-            self._send(key, image, after, found, planned)
-            return
-        detail = "record not found on read-back" if found is None else "changed by someone else while in flight: " \
-            + _describe({f: {"planned": norm(a), "found": found.values.get(f)} for f, a in after.items()})
-        self.journal.step(key, "conflict", "verified-other", detail=detail)
+            self._send(key, image, after, found)
+        else:
+            detail = "record not found on read-back" if found is None else \
+                "changed by someone else while in flight: " + _describe(
+                    {f: {"planned": norm(a), "found": found.values.get(f)} for f, a in after.items()})
+            self.journal.step(key, "conflict", "verified-other", detail=detail)
 
 
 def _pending(part: pd.DataFrame) -> list[str]:
