@@ -470,7 +470,8 @@ def rollback(journal: str | Path, client: Any, *, keys: Iterable[str] | None = N
 class _Runner:
     """One pass over a journal's unfinished records."""
 
-    max_sends = 3
+    max_sends = 6  # sends of one write, each after a read-back showed the one before not applied
+    resend_backoff = 0.1  # seconds before the second send, doubling up to 5 s
     read_attempts = 4
 
     def __init__(self, journal: Journal, client: Any, target: BulkTarget, *, restore: bool, workers: int,
@@ -611,6 +612,7 @@ class _Runner:
                 self.journal.step(key, "failed", "gave-up", detail=f"not applied after {sends} sends")
                 return
             self.journal.step(key, "pending", "verified-not-applied", detail="read-back shows it not applied")
+            time.sleep(min(self.resend_backoff * 2 ** (sends - 1), 5.0))
             self._send(key, image, after, found)
         else:
             detail = "record not found on read-back" if found is None else \
