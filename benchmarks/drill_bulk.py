@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import pickle
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -137,7 +138,7 @@ def in_flight_at(journal: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM records WHERE state IN ('sending', 'unknown')").fetchone()[0]
 
 
-def drill(vendor: str, rows: int, workers: int, latency: float, kill_at: float) -> dict:
+def drill(vendor: str, rows: int, workers: int, latency: float, kill_at: float, keep: bool = False) -> dict:
     emulator = make_emulator(vendor, rows, latency)
     folder = Path(tempfile.mkdtemp(prefix="drill-"))
     try:
@@ -179,11 +180,15 @@ def drill(vendor: str, rows: int, workers: int, latency: float, kill_at: float) 
             "rate_limit_bursts": weather.bursts, "requests": emulator.counters.requests,
             "resume_seconds": round(resumed_in, 2),
         }
+        if keep:
+            report["journal_path"] = str(journal)
         report["ok"] = (report["lost"] == 0 and report["written_twice"] == 0
                         and report["accounted"] == totals["planned"] == len(plan) and child.returncode == -9)
         return report
     finally:
         emulator.stop()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def child(vendor: str, where: str, folder: str, workers: str) -> None:
@@ -202,9 +207,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--kill-at", type=float, default=0.4, help="share of records applied when killed")
+    parser.add_argument("--keep", action="store_true", help="keep the journal (its path is in the report)")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    report = drill(args.vendor, args.rows, args.workers, args.latency, args.kill_at)
+    report = drill(args.vendor, args.rows, args.workers, args.latency, args.kill_at, args.keep)
     print(json.dumps(report, indent=2))
     return 0 if report["ok"] else 1
 
