@@ -244,3 +244,12 @@ def test_the_confirm_panel_applies_through_the_same_plan_and_cancel_sends_nothin
     panel.children[2].children[0].click()
     assert panel.result.totals["applied"] == 4
     assert all(by_barcode(emulator)[k]["room"] == f"T-{k}" for k in plan.frame["record_key"])
+
+
+def test_a_journal_being_run_cannot_be_run_a_second_time(emulator, client, tmp_path):
+    result = rooms_plan(pk.patrons(client), 3).apply(client, journal=tmp_path / "j.sqlite", progress=False)
+    sent = emulator.counters.requests
+    with result.journal.running(), pytest.raises(InputError, match="being run by another process"):
+        pk.bulk.resume(result.journal_path, client, progress=False)
+    assert emulator.counters.requests == sent
+    assert pk.bulk.resume(result.journal_path, client, progress=False).totals["applied"] == 3  # free again

@@ -488,6 +488,11 @@ class _Runner:
         self.stopped_by: BaseException | None = None
 
     def run(self) -> Result:
+        with self.journal.running():
+            self._run()
+        return Result(self.journal, self.client, self.stopped_by)
+
+    def _run(self) -> None:
         records = self.journal.records()
         todo = records[~records["state"].isin(DONE)]
         images = dict(zip(records["record_key"], records["before_image"], strict=True))
@@ -519,7 +524,6 @@ class _Runner:
             reader.shutdown(wait=True, cancel_futures=True)
             bar.close()
             self.journal.flush()
-        return Result(self.journal, self.client, self.stopped_by)
 
     def _read_many(self, keys: list[str]) -> dict[str, Snapshot] | None:
         if not keys or not self.target.can_list:
@@ -638,13 +642,13 @@ def _default_journal(vendor: str, kind: str) -> Path:
     folder = Path("patron-kit-journals")
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    return folder / f"{vendor}-{kind}-{stamp}.sqlite"
+    return folder / f"{vendor}-{kind}-{stamp}.journal.sqlite"
 
 
 def _next_to(path: Path, kind: str) -> Path:
-    candidate = path.with_name(f"{path.stem}.{kind}.sqlite")
-    n = 2
+    """``fix.journal.sqlite`` -> ``fix.rollback.journal.sqlite`` (then ``fix.rollback2...``)."""
+    base = path.name.removesuffix(".sqlite").removesuffix(".journal")
+    candidate, n = path.with_name(f"{base}.{kind}.journal.sqlite"), 2
     while candidate.exists():
-        candidate = path.with_name(f"{path.stem}.{kind}{n}.sqlite")
-        n += 1
+        candidate, n = path.with_name(f"{base}.{kind}{n}.journal.sqlite"), n + 1
     return candidate

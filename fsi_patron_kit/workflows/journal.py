@@ -28,7 +28,8 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,26 @@ class Journal:
         if not Path(path).is_file():
             raise InputError("journal", f"no journal at {path}")
         return cls(path)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Hold the journal for one run, so that no second process (or notebook) runs it at the
+        same time and sends what this one is sending. A killed process lets go of it."""
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: no lock
+            yield
+            return
+        with open(self.path, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError("journal", f"{self.path} is being run by another process; "
+                                            "let it finish or stop it first") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:
