@@ -253,3 +253,18 @@ def test_a_journal_being_run_cannot_be_run_a_second_time(emulator, client, tmp_p
         pk.bulk.resume(result.journal_path, client, progress=False)
     assert emulator.counters.requests == sent
     assert pk.bulk.resume(result.journal_path, client, progress=False).totals["applied"] == 3  # free again
+
+
+def test_no_secret_reaches_a_dry_run_or_the_journal(folio_emulator, tmp_path):
+    with make_edge_client(folio_emulator) as client:
+        patrons = client.external_patrons().head(2)
+        plan = Plan([{"vendor": "folio-edge", "record_key": e, "field": "phone", "before": p, "after": "555-0142"}
+                     for e, p in zip(patrons["email"], patrons["phone"], strict=True)])
+        dry = plan.dry_run(client)
+        assert folio_emulator.edge_apikey not in repr(dry.to_dict("records"))
+        assert set(dry["method"]) == {"PUT"} and all("/by-email/" in url for url in dry["url"])
+        result = plan.apply(client, journal=tmp_path / "j.sqlite", progress=False)
+        assert result.totals["applied"] == 2
+    result.journal.close()
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir())
+    assert folio_emulator.edge_apikey.encode() not in stored
