@@ -28,7 +28,7 @@ from .errors import (
     TransportError,
 )
 from .options import options
-from .workflows import Audit, audit, available_checks, check, patrons, validate
+from .workflows import Audit, audit, available_checks, bulk, check, patrons, validate
 
 __all__ = [
     "__version__",
@@ -45,6 +45,7 @@ __all__ = [
     "validate",
     "check",
     "available_checks",
+    "bulk",
     "PatronKitError",
     "InputError",
     "ConfigError",
