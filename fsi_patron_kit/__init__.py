@@ -28,7 +28,7 @@ from .errors import (
     TransportError,
 )
 from .options import options
-from .workflows import Audit, audit, available_checks, check, patrons, registration, validate
+from .workflows import Audit, audit, available_checks, bulk, check, patrons, registration, validate
 
 __all__ = [
     "__version__",
@@ -46,6 +46,7 @@ __all__ = [
     "registration",
     "check",
     "available_checks",
+    "bulk",
     "PatronKitError",
     "InputError",
     "ConfigError",

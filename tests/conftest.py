@@ -3,6 +3,8 @@ answers, and a secret registry that every test starts from afresh."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from werkzeug.wrappers import Request, Response
 
@@ -14,6 +16,16 @@ from fsi_patron_kit.sandbox import FolioEmulator, FsiEmulator, Sandbox
 from fsi_patron_kit.sandbox._server import EmulatorServer
 
 FAST_RETRY = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.005)
+
+
+@pytest.fixture
+def away_from_utc(monkeypatch):
+    """This machine's clock in New York, so that a value read as local time (or not) shows."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,12 @@ The same calls, over HTTP, for each form; the paths sent are read from the clien
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
 import fsi_patron_kit as pk
-from fsi_patron_kit.errors import APIError, InputError
+from fsi_patron_kit.errors import InputError
 
 from .conftest import make_edge_client
 
@@ -28,25 +27,9 @@ def paths(client) -> list[str]:
     return [urlsplit(e.url).path for e in client.history]
 
 
-@contextmanager
-def edge_client_in(form: str, emulator, **options):
-    """An edge client speaking ``form``; skipped where the emulator does not serve that form."""
-    with make_edge_client(emulator, edge_form=form, **options) as client:
-        if form == "current":
-            try:
-                client.external_patrons()
-            except APIError as refused:
-                if refused.status not in (404, 405):
-                    raise
-                pytest.skip("this emulator does not serve today's edge-patron paths yet")
-            client.history.clear()
-            emulator.counters.reset()
-        yield client
-
-
 @pytest.fixture(params=["document", "current"])
 def form_client(request, folio_emulator):
-    with edge_client_in(request.param, folio_emulator, record_bodies=True) as client:
+    with make_edge_client(folio_emulator, edge_form=request.param, record_bodies=True) as client:
         yield client
 
 

@@ -14,14 +14,14 @@ from fsi_patron_kit.folio import ExternalPatron, make_apikey, read_apikey
 from fsi_patron_kit.sandbox.folio.data import PATRON_GROUPS, REMOTE_GROUP
 
 from .conftest import make_edge_client
-from .test_edge_forms import edge_client_in
 
 
 @pytest.fixture(params=["document", "current"])
 def edge_client(request, folio_emulator):
     """The edge client in each edge form: document 003's (caller in the path) and today's."""
-    with edge_client_in(request.param, folio_emulator, record_bodies=True) as made:
+    with make_edge_client(folio_emulator, edge_form=request.param, record_bodies=True) as made:
         yield made
+
 
 # Document 003's own example payload.
 DOC_PATRON = {

@@ -80,6 +80,7 @@ def test_a_code_in_error_message_reads_as_document_003_says(canned, code, messag
     error = _raised(canned, _json({"code": 422, "errorMessage": code}, status=422))
     assert (error.code, error.message, error.status) == (code, message, 422)
     assert type(error) is (NotFoundError if code == "USER_NOT_FOUND" else ConflictError)
+    assert (error.vendor, error.action, error.method) == ("folio", "account", "GET")
 
 
 def test_the_upstream_variant_keeps_its_code_and_text(canned):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -22,16 +21,6 @@ from fsi_patron_kit._frames import (
 INSTANT = pd.Timestamp("2026-01-02T03:04:05Z")
 SPEC = FrameSpec((Column("id", wire="ID"), Column("n", INT), Column("ok", BOOL), Column("score", FLOAT),
                   Column("at", DATETIME)))
-
-
-@pytest.fixture
-def away_from_utc(monkeypatch):
-    """This machine's clock in New York, so that a value read as local time shows."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("away_from_utc")

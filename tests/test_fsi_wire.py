@@ -4,7 +4,7 @@ registers for masking. Messages and statuses here are the test's own, served by 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 from werkzeug.wrappers import Response
@@ -115,6 +115,7 @@ def test_an_answer_that_is_not_json_with_http_200_is_an_api_error(canned):
         _decoded(canned, Response("<html>maintenance</html>", mimetype="text/html"))
     assert type(caught.value) is APIError
     assert (caught.value.message, caught.value.status) == ("answer is not JSON", 200)
+    assert (caught.value.vendor, caught.value.action, caught.value.url) == ("fsi", "getpatron", canned.url + PATH)
 
 
 # -- HTTP errors -------------------------------------------------------------------------------------
@@ -135,6 +136,8 @@ def test_any_status_from_400_up_is_an_error_even_with_a_json_value(canned, statu
     with pytest.raises(APIError) as caught:
         _decoded(canned, _json({"d": "looks fine"}, status=status))
     assert type(caught.value) is error and caught.value.status == status
+    assert (caught.value.vendor, caught.value.action, caught.value.method) == ("fsi", "getpatron", "POST")
+    assert caught.value.url == canned.url + PATH
 
 
 def test_a_status_below_400_is_an_answer(canned):
@@ -183,13 +186,17 @@ def test_describe_notes_the_failure_of_an_answer(canned, answer, note):
     ("/Date(-1000)/", -1.0),
     ("/Date(1795428000000+0100)/", 1795428000.0),
     ("2026-11-23T10:00:00+01:00", 1795424400.0),
+    ("not a date", None),
+    ("X1200", None),
 ])
 def test_expire_values(value, expected):
     assert parse_expire(value, now=1000.0) == expected
 
 
+@pytest.mark.usefixtures("away_from_utc")
 def test_an_expire_without_offset_is_the_servers_local_time():
-    assert parse_expire("2026-11-23T10:00:00", now=0.0) == datetime(2026, 11, 23, 10, 0, 0).timestamp()
+    # 10:00 in New York (EST, UTC-5) is 15:00 UTC
+    assert parse_expire("2026-11-23T10:00:00", now=0.0) == datetime(2026, 11, 23, 15, tzinfo=timezone.utc).timestamp()
 
 
 # -- what FSI's auth registers for masking (the value net alone) ---------------------------------------
@@ -232,3 +239,72 @@ def test_only_login_answers_are_searched_for_secrets(emulator):
     tokens = unwrap(listed.json())
     assert list(auth.secrets_in(Call(method="POST", path=PATH, action="gettoken"), listed)) == [
         tokens["token"], tokens["renewtoken"]]
+
+
+def test_renewed_tokens_are_searched_for_secrets_too(emulator):
+    creds = emulator.credentials
+    auth = FsiAuth(Secret(creds.apikey), Secret(creds.apisecret), encoding=_json_encoding)
+    transport = Transport(emulator.url, vendor="fsi")
+    code = unwrap(_send(transport, "getcode", apikey=creds.apikey).json())
+    first = unwrap(_send(transport, "gettoken", code=code, apisecret=creds.apisecret).json())
+    renewed = _send(transport, "renewtoken", token=first["token"], renewtoken=first["renewtoken"],
+                    apisecret=creds.apisecret)
+    tokens = unwrap(renewed.json())
+    assert list(auth.secrets_in(Call(method="POST", path=PATH, action="renewtoken"), renewed)) == [
+        tokens["token"], tokens["renewtoken"]]
+
+
+def test_a_getcode_answer_without_a_code_is_an_api_error(canned):
+    canned.queue(_json({"d": ""}))
+    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
+    transport = Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1))
+    with pytest.raises(APIError) as caught:
+        auth.login(transport)
+    assert type(caught.value) is APIError
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "getcode answered without a code", "fsi", "getcode")
+
+
+def test_a_gettoken_answer_without_a_token_is_an_api_error(canned):
+    canned.queue(_json({"d": "c0de-1234"}), _json({"d": json.dumps({"renewtoken": "r-123456"})}))
+    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
+    transport = Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1))
+    with pytest.raises(APIError) as caught:
+        auth.login(transport)
+    assert type(caught.value) is APIError
+    assert (caught.value.message, caught.value.action) == ("gettoken answered without a token", "gettoken")
+    sent = [json.loads(body) for _, _, _, body in canned.seen]
+    assert sent == [{"action": "getcode", "apikey": "key-0123456"},
+                    {"action": "gettoken", "code": "c0de-1234", "apisecret": "secret-0123456"}]
+
+
+def test_a_session_without_a_renew_token_logs_in_again(canned):
+    canned.queue(_json({"d": "c0de-1234"}), _json({"d": json.dumps({"token": "tok-1234567", "expire": "2000-01-01T00:00:00Z"})}),
+                 _json({"d": "c0de-5678"}), _json({"d": json.dumps({"token": "tok-7654321"})}))
+    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
+    transport = Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1))
+    auth.login(transport)
+    with pytest.raises(AuthError) as caught:
+        auth.renew(transport)
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "this session has no renew token", "fsi", "renewtoken")
+    assert auth.ensure(transport).token == "tok-7654321"  # expired, and no renew token: a new login
+    assert [json.loads(body)["action"] for _, _, _, body in canned.seen] == [
+        "getcode", "gettoken", "getcode", "gettoken"]
+
+
+@pytest.mark.parametrize("json_body, data, expected", [
+    ({"action": "searchpatron"}, None, {"json": {"action": "searchpatron", "token": "tok-1234567"}, "data": None}),
+    # a form post stays a form post (the structured find-form keyword only exists as form fields)
+    (None, {"action": "searchpatron"}, {"json": None, "data": {"action": "searchpatron", "token": "tok-1234567"}}),
+    (None, None, {"json": {"token": "tok-1234567"}, "data": None}),
+])
+def test_the_token_rides_in_the_body_whatever_the_call_carried(json_body, data, expected):
+    from fsi_patron_kit.fsi._wire import Tokens
+
+    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
+    call = Call(method="POST", path=PATH, json=json_body, data=data)
+    applied = auth.apply(call, Tokens(token="tok-1234567", renewtoken=None))
+    assert {"json": applied.json, "data": applied.data} == expected
+    unauthenticated = auth.apply(call, None)
+    assert "token" not in (unauthenticated.data or {}) and (unauthenticated.json or {}).get("token") is None

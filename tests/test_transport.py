@@ -21,6 +21,7 @@ from fsi_patron_kit import (
 )
 from fsi_patron_kit._http import RetryPolicy, Transport, check_url, parse_retry_after
 from fsi_patron_kit._redact import register_secret
+from fsi_patron_kit.errors import RedirectRefused
 
 from .conftest import make_client
 
@@ -439,3 +440,78 @@ def test_retry_after_in_the_past_or_negative_is_no_wait():
     assert parse_retry_after("-5") == 0.0
     assert parse_retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(hours=1), usegmt=True)) == 0.0
     assert parse_retry_after("") is None
+
+
+# -- redirects within the origin, dry runs ---------------------------------------------------------------
+@pytest.mark.parametrize("status, method, sent", [
+    (303, "POST", ("GET", b"")),  # see other: always a GET without the body
+    (303, "PUT", ("GET", b"")),
+    (301, "POST", ("GET", b"")),  # as browsers do
+    (302, "POST", ("GET", b"")),
+    (302, "PUT", ("PUT", b'{"a": 1}')),
+    (301, "PUT", ("PUT", b'{"a": 1}')),
+    (307, "POST", ("POST", b'{"a": 1}')),
+    (308, "POST", ("POST", b'{"a": 1}')),
+])
+def test_a_same_origin_redirect_keeps_or_drops_the_body_as_http_says(canned, status, method, sent):
+    canned.queue(Response("", status=status, headers={"Location": "/moved?x=1"}), Response("here"))
+    transport = Transport(canned.url, vendor="test")
+    response = transport.send(_http.Call(method=method, path="/old", json={"a": 1}))
+    assert response.text == "here"
+    moved_method, moved_path, moved_headers, moved_body = canned.seen[1]
+    assert (moved_method, moved_body) == sent and moved_path == "/moved?x=1"
+    assert ("Content-Type" in moved_headers) == bool(sent[1])
+    assert [(row.status, row.method) for row in transport.history] == [(status, method), (200, method)]
+
+
+def test_a_redirect_elsewhere_names_the_call_and_both_places_redacted(canned):
+    canned.queue(Response("", status=302, headers={"Location": "http://127.0.0.2:9/x?apikey=leak-123456"}))
+    transport = Transport(canned.url, vendor="test")
+    with pytest.raises(RedirectRefused) as caught:
+        transport.send(_http.Call(method="GET", path="/p", params={"apikey": "key-abc-12345"}))
+    assert str(caught.value) == ("test GET: refused a redirect to http://127.0.0.2:9/x?apikey=***: "
+                                 "credentials are only sent to the origin they belong to")
+    assert (caught.value.method, caught.value.url) == ("GET", canned.url + "/p?apikey=***")
+    assert caught.value.__context__ is None
+
+
+def test_endless_redirects_stop_after_five(canned):
+    canned.queue(*[Response("", status=307, headers={"Location": f"/hop{n}"}) for n in range(10)])
+    transport = Transport(canned.url, vendor="test")
+    with pytest.raises(RedirectRefused) as caught:
+        transport.send(_http.Call(method="GET", path="/start", action="loop"))
+    assert str(caught.value) == "test loop: more than 5 redirects"
+    assert (caught.value.method, caught.value.url) == ("GET", canned.url + "/hop5")
+    assert len(canned.seen) == 6 and len(transport.history) == 6
+
+
+def test_a_dry_run_preview_shows_the_call_with_credentials_masked(emulator):
+    with make_client(emulator) as client:
+        client.login()
+        preview = client._transport.preview(_http.Call(method="POST", path="/p", action="setpatron",
+                                                       params={"apikey": "key-abc-12345", "page": "2"},
+                                                       json={"barcode": "0001", "token": "tok-abc-12345"}))
+    assert preview == _http.Preview(method="POST", url=emulator.url + "/p?apikey=***&page=2",
+                                    body={"barcode": "0001", "token": "***"})
+    html = preview._repr_html_()
+    assert "dry run: POST" in html and "tok-abc-12345" not in html and "0001" in html
+    assert "(no body)" in _http.Preview(method="GET", url="u")._repr_html_()
+
+
+def test_an_unauthenticated_preview_sends_nothing_and_applies_no_credentials(canned):
+    transport = Transport(canned.url, vendor="test")
+    preview = transport.preview(_http.Call(method="GET", path="/q", params={"a": "1"}))
+    assert preview == _http.Preview(method="GET", url=canned.url + "/q?a=1", body=None)
+    assert canned.seen == []
+
+
+def test_requests_say_who_sends_them_and_history_keeps_its_bound(canned):
+    from fsi_patron_kit import __version__
+
+    canned.queue(*[Response("ok")] * 3)
+    transport = Transport(canned.url, vendor="test", history_size=2)
+    for _ in range(3):
+        transport.send(_http.Call(method="GET", path="/a"))
+    assert all(headers["User-Agent"] == f"fsi-patron-kit/{__version__}" for _, _, headers, _ in canned.seen)
+    assert len(transport.history) == 2
+    assert transport.timeout == (3.05, 30.0) and transport.retry == RetryPolicy()
