@@ -31,7 +31,7 @@ SPEC = VendorSpec(
             name="wise",
             target="fsi_patron_kit.wise.client:Client",
             settings={"application_name": str, "api_id": str, "username": str, "payment_username": str,
-                      "server_timezone": str, "renew_margin": float},
+                      "server_timezone": str, "renew_margin": float, "workers": int},
             secrets=("api_key", "password"),
             optional_secrets=("payment_password",),
             sandbox=_sandbox_arguments,
