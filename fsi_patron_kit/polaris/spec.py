@@ -37,5 +37,6 @@ SPEC = VendorSpec(
         ),
     ),
     emulator="fsi_patron_kit.sandbox.polaris:for_sandbox",
+    adapter="fsi_patron_kit.polaris.adapter:ADAPTER",
     default_size=200,
 )

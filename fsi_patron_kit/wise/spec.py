@@ -38,5 +38,6 @@ SPEC = VendorSpec(
         ),
     ),
     emulator="fsi_patron_kit.sandbox.wise:for_sandbox",
+    adapter="fsi_patron_kit.wise.adapter:ADAPTER",
     default_size=600,
 )
