@@ -90,7 +90,8 @@ def test_fields_hidden_by_the_server_are_warned_about_not_read_as_missing(emulat
 def test_ids_or_barcodes_are_required_and_bad_ones_send_nothing(emulator):
     with make_polaris_client(emulator) as client:
         before = emulator.counters.requests
-        for options in ({}, {"patron_ids": []}, {"patron_ids": [0]}, {"patron_ids": ["100001"]}):
+        for options in ({}, {"patron_ids": []}, {"patron_ids": [0]}, {"patron_ids": ["100001"]},
+                        {"barcodes": ["21756000100001", ""]}):
             with pytest.raises(pk.InputError):
                 pk.patrons((client, options))
         assert emulator.counters.requests == before

@@ -69,7 +69,7 @@ def test_reading_costs_three_requests_a_patron_and_writes_nothing(read, sandbox)
     assert writes == 0
 
 
-def test_a_blocked_membership_is_inactive_and_expiry_is_the_end_of_the_servers_day(read, sandbox):
+def test_a_running_membership_is_active_until_the_end_of_the_servers_day(read, sandbox):
     frame, _, _ = read
     showcase = sandbox.wise.showcase["member"]
     row = frame.set_index("record_key").loc[showcase["patron_system_id"]]

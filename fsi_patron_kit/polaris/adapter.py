@@ -76,13 +76,15 @@ class PolarisAdapter:
         """The patrons named by ``patron_ids`` and/or ``barcodes`` (each patron once, ids first)."""
         ids = [check_patron_id(i) for i in (patron_ids or ())]
         codes = list(barcodes or ())
+        if not all(isinstance(code, str) and code.strip() for code in codes):
+            raise InputError("barcodes", "must be non-empty text")
         if not ids and not codes:
             raise InputError("patron_ids", "Polaris cannot list patrons: give patron_ids or barcodes, e.g. "
                                            "pk.patrons((polaris, {'patron_ids': [100001, 100002]}))")
         workers = check_workers(workers) if workers is not None else getattr(client, "workers", DEFAULT_WORKERS)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="patron-kit-polaris") as pool:
-            ids += list(pool.map(lambda code: client.patron_id_for_barcode(code), codes))
-            patrons = list(pool.map(lambda pid: client.get_patron(pid), dict.fromkeys(ids)))
+            ids += list(pool.map(client.patron_id_for_barcode, codes))
+            patrons = list(pool.map(client.get_patron, dict.fromkeys(ids)))
         hidden = sum(p.private_fields_cleared for p in patrons)
         if hidden:
             warnings.warn(f"Polaris hid private fields of {hidden} patrons from this staff user "

@@ -100,7 +100,7 @@ class WiseAdapter:
             "active": [not (b.general_block or b.patron_card_block) for b in blocks],
             "expires": [_end_of_day(p.membership_expiration_date, zone) for p in patrons],
             "branch": [p.home_branch for p in patrons],
-            "birth_date": [_midnight(p.date_of_birth) for p in patrons],
+            "birth_date": [_iso(p.date_of_birth) for p in patrons],
             "link": [f"{client.url.rstrip('/')}/patron/{quote(i, safe='')}/library/{quote(lib, safe='')}"
                      "/patroninformation" for i, lib in zip(ids, libraries_read, strict=True)],
         }, len(chosen))
@@ -143,7 +143,7 @@ def _end_of_day(day: date | None, zone: Any) -> datetime | None:
     return None if day is None else datetime.combine(day, END_OF_DAY, tzinfo=zone)
 
 
-def _midnight(day: date | None) -> str | None:
+def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
