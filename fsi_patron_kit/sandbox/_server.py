@@ -424,6 +424,12 @@ class ServedEmulator:
             server.stop()
         self._servers.clear()
 
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def url_of(self, name: str) -> str:
         if name not in self._servers:
             raise RuntimeError(f"the {self.title} emulator is not running")
