@@ -166,3 +166,22 @@ def test_validate_refuses_what_polaris_cannot_write_sending_nothing(polaris_emul
     with pytest.raises(InputError):
         plan.apply(polaris_client, journal=None, progress=False)
     assert polaris_emulator.counters.requests == before
+
+
+def test_a_stopped_row_goes_back_into_a_new_plan_with_its_answers_and_a_rule_added(polaris_emulator,
+                                                                                  polaris_client, tmp_path):
+    duplicate, blocked = polaris_emulator.examples["duplicate_name"], polaris_emulator.examples[
+        "expired_registration_block"]
+    first = with_answers(Plan([phone_row(polaris_emulator, duplicate, "518-555-0701"),
+                               phone_row(polaris_emulator, blocked, "518-555-0702")]),
+                         default={"DuplicatePatrons": "Yes"})
+    result = first.apply(polaris_client, workers=1, journal=tmp_path / "p.journal.sqlite", progress=False)
+    again = result.to_plan()
+    assert again.frame["record_key"].tolist() == [str(blocked)]
+    assert again.frame.at[0, "answers"] == {"DuplicatePatrons": "Yes"}  # kept from the journal
+    fixed = with_answers(again, per_record={blocked: {PAPIProcedureStep.CheckPatronBlocks: PAPIPromptResult.Yes}})
+    assert fixed.frame.at[0, "answers"] == {"DuplicatePatrons": "Yes", "CheckPatronBlocks": "Yes"}
+    rerun = fixed.apply(polaris_client, workers=1, journal=tmp_path / "again.journal.sqlite", progress=False)
+    assert rerun.records.at[0, "state"] == "applied"
+    assert registration(polaris_emulator, blocked)["PhoneVoice1"] == "518-555-0702"
+    assert writes(polaris_emulator, blocked) == 1
