@@ -185,3 +185,15 @@ def test_a_stopped_row_goes_back_into_a_new_plan_with_its_answers_and_a_rule_add
     assert rerun.records.at[0, "state"] == "applied"
     assert registration(polaris_emulator, blocked)["PhoneVoice1"] == "518-555-0702"
     assert writes(polaris_emulator, blocked) == 1
+
+
+def test_dry_run_shows_the_first_round_with_the_whole_registration_and_saves_nothing(polaris_emulator,
+                                                                                    polaris_client):
+    clean = polaris_emulator.examples["clean"]
+    dry = Plan([phone_row(polaris_emulator, clean, "518-555-0801")]).dry_run(polaris_client)
+    request = dry.iloc[0]
+    assert request["method"] == "PUT" and request["url"].endswith(f"/patrons/{clean}")
+    body = request["body"]
+    assert body["ProcedureStep"] == 1 and body["Registration"]["PhoneVoice1"] == "518-555-0801"
+    assert body["Registration"]["NameLast"] == registration(polaris_emulator, clean)["NameLast"]
+    assert writes(polaris_emulator, clean) == 0
