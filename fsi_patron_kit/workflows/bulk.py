@@ -494,8 +494,9 @@ def rollback(journal: str | Path, client: Any, *, keys: Iterable[str] | None = N
             rows.append({"vendor": target.vendor, "record_key": now_at, "field": field, "before": after,
                          "after": (image or {}).get(field), **options.get(key, {})})
     path = Path(into) if into is not None else _next_to(Path(journal), "rollback")
-    return _start(Plan(pd.DataFrame(rows).reindex(columns=[*PLAN_COLUMNS, *target.row_options])), client, kind="rollback", workers=workers,
-                  journal=path, progress=progress, chunk=chunk, durable=True, source=Path(journal))
+    plan = Plan(pd.DataFrame(rows).reindex(columns=[*PLAN_COLUMNS, *target.row_options]))
+    return _start(plan, client, kind="rollback", workers=workers, journal=path, progress=progress, chunk=chunk,
+                  durable=True, source=Path(journal))
 
 
 class _Runner:
