@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+import fsi_patron_kit as pk
 from fsi_patron_kit.errors import InputError
 from fsi_patron_kit.polaris import PAPIProcedureStep, PAPIPromptResult, PAPIPromptType, Pay
 from fsi_patron_kit.polaris.bulk import with_answers
@@ -197,3 +198,24 @@ def test_dry_run_shows_the_first_round_with_the_whole_registration_and_saves_not
     assert body["ProcedureStep"] == 1 and body["Registration"]["PhoneVoice1"] == "518-555-0801"
     assert body["Registration"]["NameLast"] == registration(polaris_emulator, clean)["NameLast"]
     assert writes(polaris_emulator, clean) == 0
+
+
+def test_a_resume_answers_with_the_journaled_rules(monkeypatch, polaris_emulator, polaris_client, tmp_path):
+    duplicate = polaris_emulator.examples["duplicate_name"]
+    put = polaris_client._put
+
+    def stopped_before_sending(patron_id, body):  # the person stops the run with the write's intent journaled
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(polaris_client, "_put", stopped_before_sending)
+    plan = with_answers(Plan([phone_row(polaris_emulator, duplicate, "518-555-0901")]),
+                        per_record={duplicate: {"DuplicatePatrons": "Yes"}})
+    journal = tmp_path / "p.journal.sqlite"
+    first = plan.apply(polaris_client, workers=1, journal=journal, progress=False)
+    assert isinstance(first.stopped_by, KeyboardInterrupt) and first.records.at[0, "state"] == "sending"
+    monkeypatch.setattr(polaris_client, "_put", put)
+    resumed = pk.bulk.resume(journal, polaris_client, workers=1, progress=False)
+    assert resumed.records.at[0, "state"] == "applied"
+    assert resumed.records.at[0, "answer"]["answered"] == ["DuplicatePatrons (16): Yes"]
+    assert writes(polaris_emulator, duplicate) == 1
+    assert registration(polaris_emulator, duplicate)["PhoneVoice1"] == "518-555-0901"
