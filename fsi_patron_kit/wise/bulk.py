@@ -12,9 +12,10 @@ lost answer the runner reads the blocks back and decides.
 
 Patron details (names, email, phone, address...) are refused by :meth:`WiseBlocksTarget.refusal`:
 Wise changes them only through a re-subscription (``PUT /library/{id}/patron/{patronSystemId}``),
-which is made as the patron (it needs their own login, password included) and is allowed only
-when the patron has no active subscription in the library or one ending this month. A bulk
-change of existing patrons cannot meet either condition.
+made with the patron's token, whose body must carry every mandatory subscription field, the
+patron's PASSWORD among them (no read returns it), and which Wise allows only when the patron
+has no active subscription in the library or one ending this month. A bulk change of existing
+patrons can meet neither condition (a proxy login gives the token, not the password).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ __all__ = ["TARGET", "WiseBlocksTarget", "blocks_key", "DETAILS_RULE"]
 TEXTS = ("block_message", "block_details")
 #: Why patron details are not a Wise bulk target (shown by ``plan.validate()``).
 DETAILS_RULE = ("Wise writes patron details only by re-subscription (PUT /library/{id}/patron/{patronSystemId}), "
-                "made as the patron with their own login and allowed only with no active subscription in the "
-                "library or one ending this month; a bulk change cannot write it (Wise bulk writes blocks only)")
+                "whose body must carry the patron's PASSWORD (no read returns it) and which Wise allows only with "
+                "no active subscription in the library or one ending this month; a bulk change cannot make it "
+                "(Wise bulk writes blocks only)")
 
 
 def blocks_key(patron_system_id: str, library_id: str) -> str:
