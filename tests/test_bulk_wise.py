@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+import fsi_patron_kit as pk
 from fsi_patron_kit.errors import InputError
 from fsi_patron_kit.wise.bulk import DETAILS_RULE, blocks_key
 from fsi_patron_kit.workflows.bulk import Plan
@@ -106,13 +107,17 @@ def test_a_lost_answer_is_read_back_and_never_written_twice(monkeypatch, wise_em
     assert stored(wise_emulator, ids[0]) == {"general_block": True, "block_message": "Bulk: membership check"}
 
 
-def test_lost_answers_at_random_still_write_each_patron_once(wise_emulator, wise_client, ids, tmp_path):
+def test_lost_answers_at_random_and_a_resume_write_each_patron_once(wise_emulator, wise_client, ids, tmp_path):
     wise_client.blocks(patron_system_id=ids[0], library_id=LIBRARY)  # logged in before the faults start
     knobs = wise_emulator.knobs
     knobs.reset_after_rate, knobs.bad_gateway_after_rate, knobs.reset_rate = 0.2, 0.15, 0.1
-    result = block_plan(ids).apply(wise_client, workers=3, journal=tmp_path / "w.journal.sqlite", progress=False)
+    journal = tmp_path / "w.journal.sqlite"
+    block_plan(ids).apply(wise_client, workers=3, journal=journal, progress=False)
     knobs.clear()
-    assert result.totals["applied"] == 12
+    assert sum(wise_emulator.counters.faults.values()) >= 1
+    # a read that failed through all its retries leaves its record pending: the resume sends it
+    result = pk.bulk.resume(journal, wise_client, workers=3, progress=False)
+    assert result.totals["applied"] == 12 == result.totals["planned"]
     for i in ids:
         assert stored(wise_emulator, i)["general_block"] is True
         assert wise_emulator.counters.writes[i] == 1
