@@ -32,6 +32,7 @@ SPEC = VendorSpec(
                       "org_id": int, "workstation_id": int, "site_timezone": str, "renew_margin": float},
             secrets=("password",),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.polaris.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.polaris:for_sandbox",

@@ -35,6 +35,7 @@ SPEC = VendorSpec(
             secrets=("api_key", "password"),
             optional_secrets=("payment_password",),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.wise.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.wise:for_sandbox",
