@@ -2,7 +2,8 @@
 
 Reads what ``mutmut run`` left in ``mutants/`` (``make mutation`` runs it one module at a time)
 and prints one row per module: killed, survived, no tests, timeout, the equivalent mutants
-excluded, and the score, ``(killed + timeout) / (mutants - excluded)``. A timeout counts as
+excluded, those not checked (a run limited to some mutants), and the score,
+``(killed + timeout) / (mutants - equivalent - not checked)``. A timeout counts as
 caught: the mutant made the tests hang (a retry loop that never ends) and was stopped.
 
 Equivalent mutants are listed, each with its reason, in the "Equivalent mutants" table of
@@ -45,8 +46,8 @@ def equivalents(doc: Path = DOC) -> dict[str, str]:
     listed: dict[str, str] = {}
     in_section = False
     for line in doc.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            in_section = line.strip() == "## Equivalent mutants"
+        if line.startswith("#"):
+            in_section = line.lstrip("#").strip() == "Equivalent mutants"
         match = re.match(r"\|\s*`([\w.ǁ]+__mutmut_\d+)`\s*\|(.*)\|\s*$", line) if in_section else None
         if match:
             listed[match.group(1)] = match.group(2).split("|")[-1].strip()
@@ -87,26 +88,30 @@ def table(codes: dict[str, int | None], excluded: dict[str, str]) -> tuple[list[
     out = []
     for name in sorted(rows):
         counts = rows[name]
-        judged = counts["mutants"] - counts["equivalent"]
-        score = 100.0 * (counts["killed"] + counts["timeout"]) / judged if judged else 100.0
         out.append({"module": name, **{c: counts[c] for c in ("mutants", *COLUMNS, "equivalent")},
-                    "score": round(score, 1)})
+                    "score": _score(counts)})
     return out, problems
 
 
+def _score(counts) -> float | None:
+    """Percent caught of the mutants that were checked and are not equivalent (None: none checked)."""
+    judged = counts["mutants"] - counts["equivalent"] - counts["not checked"]
+    return round(100.0 * (counts["killed"] + counts["timeout"]) / judged, 1) if judged else None
+
+
 def render(rows: list[dict]) -> str:
-    head = ["module", "mutants", "killed", "survived", "no tests", "timeout", "equivalent", "score"]
+    head = ["module", "mutants", "killed", "survived", "no tests", "timeout", "equivalent", "not checked", "score"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     total = Counter()
-    for row in rows:
-        extra = f" ({row['not checked']} not checked)" if row["not checked"] else ""
-        lines.append(f"| `{row['module']}` | {row['mutants']} | {row['killed']} | {row['survived']} | "
-                     f"{row['no tests']} | {row['timeout']} | {row['equivalent']} | {row['score']:.1f} %{extra} |")
-        total.update({k: v for k, v in row.items() if isinstance(v, int)})
-    judged = total["mutants"] - total["equivalent"]
-    score = 100.0 * (total["killed"] + total["timeout"]) / judged if judged else 100.0
-    lines.append(f"| all | {total['mutants']} | {total['killed']} | {total['survived']} | {total['no tests']} | "
-                 f"{total['timeout']} | {total['equivalent']} | {score:.1f} % |")
+    for row in [*rows, None]:
+        if row is None:
+            row = {"module": "all", **total, "score": _score(total)}
+        else:
+            total.update({k: v for k, v in row.items() if isinstance(v, int)})
+        shown = "not run" if row["score"] is None else f"{row['score']:.1f} %"
+        name = row["module"] if row["module"] == "all" else f"`{row['module']}`"
+        lines.append(f"| {name} | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no tests']} | "
+                     f"{row['timeout']} | {row['equivalent']} | {row['not checked']} | {shown} |")
     return "\n".join(lines)
 
 
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, problems = table(codes, equivalents())
     print(render(rows))
     for row in rows:
-        if row["score"] < TARGET:
+        if row["score"] is not None and row["score"] < TARGET:
             print(f"below {TARGET:.0f} %: {row['module']}")
     for problem in problems:
         print(problem)

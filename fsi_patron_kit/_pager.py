@@ -200,8 +200,9 @@ class Pager:
         """Pages in order while up to ``workers`` later ones are already on their way.
 
         With ``max_rows``, no page is asked for that full pages before it would make needless.
-        The first page is fetched alone: it logs in once for all workers (a refused login is
-        sent once, not by every worker) and a listing of one page costs one request.
+        Pages are fetched one at a time until a full one comes back: the first logs in once for
+        all workers (a refused login is sent once, not by every worker), and a listing that
+        fits in a page or two costs no requests beyond its end.
         """
         if self.workers == 1:
             yield from self.pages()
@@ -233,7 +234,8 @@ class Pager:
                     return
                 if remaining is not None:
                     remaining -= len(fetched.page)
-                width = self.workers
+                if len(fetched.page) >= self._size:  # more may follow: open the window
+                    width = self.workers
                 fill()
         except Exception:
             failed = True

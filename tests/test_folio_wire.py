@@ -168,20 +168,31 @@ def test_error_of_reads_a_body_that_is_neither_shape(canned):
 
 
 # -- the edge apikey ---------------------------------------------------------------------------------------
-def test_an_apikey_says_its_tenant_and_user_with_or_without_padding():
+def test_an_apikey_is_compact_json_in_url_safe_base64():
     key = make_apikey(salt="s4lt", tenant="diku", username="edge_patron").reveal()
-    document = json.loads(base64.urlsafe_b64decode(key))
-    assert document == {"s": "s4lt", "t": "diku", "u": "edge_patron"}
+    assert key == base64.urlsafe_b64encode(b'{"s":"s4lt","t":"diku","u":"edge_patron"}').decode()
+
+
+@pytest.mark.parametrize("username", ["e", "ed", "edg", "edge"])  # every length of padding
+def test_an_apikey_says_its_tenant_and_user_with_or_without_padding(username):
+    key = base64.urlsafe_b64encode(json.dumps({"s": "salt", "t": "diku", "u": username}).encode()).decode()
     for form in (key, key.rstrip("="), Secret(key)):
         info = read_apikey(form)
-        assert (info.tenant, info.username) == ("diku", "edge_patron")
+        assert (info.tenant, info.username) == ("diku", username)
+
+
+def test_an_apikey_that_is_no_text_is_a_config_error():
+    with pytest.raises(InputError) as caught:
+        read_apikey(None)
+    assert caught.value.field == "apikey"
 
 
 @pytest.mark.parametrize("key", ["not base64 at all!", "eyJ0IjogMX0", "W10"])  # {"t": 1} lacks "u"; [] is no object
 def test_a_key_that_is_not_an_apikey_is_an_input_error(key):
     with pytest.raises(InputError) as caught:
         read_apikey(key)
-    assert caught.value.field == "apikey"
+    assert (caught.value.field, caught.value.rule) == (
+        "apikey", 'must be URL-safe base64 of {"s": salt, "t": tenant, "u": username}')
 
 
 # -- the gateway login -------------------------------------------------------------------------------------
@@ -189,6 +200,23 @@ def test_a_refused_login_is_an_auth_error_whatever_its_status(folio_emulator):
     with make_folio_client(folio_emulator, password="wrong-password") as client, pytest.raises(APIError) as caught:
         client.login()
     assert type(caught.value) is AuthError and caught.value.action == "login-with-expiry"
+    refused = caught.value
+    assert (refused.vendor, refused.method, refused.status) == ("folio", "POST", 422)
+    assert refused.url == folio_emulator.gateway_url + "/authn/login-with-expiry"
+    assert refused.message and refused.message != "None"
+
+
+def test_a_refused_login_keeps_folios_code_and_message(canned):
+    canned.queue(_json({"errors": [{"message": "Password does not match", "code": "password.incorrect"}]},
+                       status=422))
+    auth = FolioAuth("diku", "someone", Secret("pw-0123456"))
+    transport = Transport(canned.url, vendor="folio", auth=auth, retry=RetryPolicy(attempts=1))
+    with pytest.raises(AuthError) as caught:
+        auth.login(transport)
+    refused = caught.value
+    assert (refused.code, refused.message, refused.status) == ("password.incorrect", "Password does not match", 422)
+    assert (refused.vendor, refused.method, refused.action) == ("folio", "POST", "login-with-expiry")
+    assert refused.url == canned.url + "/authn/login-with-expiry"
 
 
 @pytest.mark.parametrize("fault, error", [("500", ServerError), ("429", RateLimitError)])
@@ -197,7 +225,7 @@ def test_a_login_that_meets_a_server_failure_keeps_its_type(folio_emulator, faul
     with make_folio_client(folio_emulator, retry=RetryPolicy(attempts=1)) as client, \
             pytest.raises(APIError) as caught:
         client.login()
-    assert type(caught.value) is error
+    assert type(caught.value) is error and caught.value.action == "login-with-expiry"
 
 
 def test_login_and_refresh_tokens_are_masked_by_value(folio_emulator):

@@ -515,3 +515,39 @@ def test_requests_say_who_sends_them_and_history_keeps_its_bound(canned):
     assert all(headers["User-Agent"] == f"fsi-patron-kit/{__version__}" for _, _, headers, _ in canned.seen)
     assert len(transport.history) == 2
     assert transport.timeout == (3.05, 30.0) and transport.retry == RetryPolicy()
+
+
+@pytest.mark.parametrize("options, field, rule", [
+    ({"attempts": 0}, "retry.attempts", "must be an integer of at least 1"),
+    ({"attempts": True}, "retry.attempts", "must be an integer of at least 1"),
+    ({"attempts": 2.5}, "retry.attempts", "must be an integer of at least 1"),
+    ({"attempts": "3"}, "retry.attempts", "must be an integer of at least 1"),
+    ({"backoff": -0.1}, "retry.backoff", "must be a finite number of seconds >= 0"),
+    ({"max_backoff": float("inf")}, "retry.max_backoff", "must be a finite number of seconds >= 0"),
+    ({"max_retry_after": "60"}, "retry.max_retry_after", "must be a finite number of seconds >= 0"),
+    ({"statuses": [503]}, "retry.statuses", "must be a set of HTTP status codes"),
+    ({"statuses": {"503"}}, "retry.statuses", "must be a set of HTTP status codes"),
+    ({"statuses": frozenset({True})}, "retry.statuses", "must be a set of HTTP status codes"),
+])
+def test_a_retry_policy_is_checked_when_made(options, field, rule):
+    with pytest.raises(ConfigError) as caught:
+        RetryPolicy(**options)
+    assert type(caught.value) is ConfigError and (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_a_retry_policy_takes_any_set_of_statuses_and_one_attempt():
+    assert RetryPolicy(attempts=1, statuses={503}).statuses == {503}
+    assert RetryPolicy(statuses=frozenset()).statuses == frozenset()
+
+
+@pytest.mark.parametrize("body, shown", [({"a": 1, "b": 2}, "2 fields"), (None, "none"), (["x"], "yes")])
+def test_a_previews_repr_says_what_it_holds_not_the_body(body, shown):
+    preview = _http.Preview(method="POST", url="https://h.example/p", body=body)
+    assert repr(preview) == f"Preview(POST https://h.example/p, body: {shown}; nothing was sent)"
+
+
+def test_a_previews_html_shows_the_body_indented_and_readable():
+    html = _http.Preview(method="POST", url="https://h.example/p", body={"status": "Zoë", "n": 1})._repr_html_()
+    assert "<th>sent</th><td>nothing (dry run)</td>" in html
+    assert "<summary>body</summary>" in html
+    assert '{\n  &quot;status&quot;: &quot;Zoë&quot;,\n  &quot;n&quot;: 1\n}' in html

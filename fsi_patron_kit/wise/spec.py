@@ -1,12 +1,11 @@
-"""OCLC Wise's registration: its client, profile settings and secrets, and its sandbox emulator.
+"""OCLC Wise's registration: its client, profile settings and secrets, its sandbox emulator, and
+its workflow pieces.
 
-The workflow adapter (``wise/adapter.py``) reads patrons into the canonical frame: ``lookup_cards``
-(every page, no search) gives each patron's patronSystemId and card number; ``patron_information``
-(by proxy, which needs PROXY_AUTH) gives names, email, phone, username, home branch and membership
-expiry; ``blocks`` gives "active" (no general or patron-card block). Still to come with the bulk
-workflow: ``updated_patrons``/``deleted_patrons`` for incremental re-audits, and bulk targets:
-blocks set or removed (``set_blocks``, read back with ``blocks``); patron details only through a
-re-subscription (``resubscribe`` is a whole-record PUT: read, merge, write).
+The adapter (``wise/adapter.py``) reads patrons into the canonical frame: ``lookup_cards`` gives
+each patron's patronSystemId and card number; ``patron_information`` (by proxy, which needs
+PROXY_AUTH) gives names, email, phone, username, home branch and membership expiry; ``blocks``
+gives "active". The bulk target (``wise/bulk.py``) sets and removes blocks, read back with
+``blocks``; patron details are refused there (Wise changes them only by a re-subscription).
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ SPEC = VendorSpec(
             secrets=("api_key", "password"),
             optional_secrets=("payment_password",),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.wise.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.wise:for_sandbox",

@@ -74,6 +74,13 @@ class BulkTarget:
     fields: Mapping[str, str]
     canonical: Any
     can_list = False  # whether read_many can read many records in few requests
+    #: Plan columns, besides the five, that instruct a record's write rather than change it
+    #: (Polaris: ``answers``). Journaled with the run; ``write`` gets them as ``options``.
+    row_options: tuple[str, ...] = ()
+
+    def option_refusal(self, column: str, value: Any) -> str | None:
+        """Why a row's ``column`` (one of ``row_options``) holding ``value`` would be refused, or None."""
+        return None
 
     def accepts(self, client: Any) -> bool:
         return isinstance(client, load(self.client_type))
@@ -112,7 +119,8 @@ class BulkTarget:
         """Send the write; return the vendor's answer, redacted.
 
         The kit's input rules are applied unless ``restore``: a rollback writes back what was
-        there before, which may be a value the rules refuse (an old malformed email).
+        there before, which may be a value the rules refuse (an old malformed email). A target
+        with ``row_options`` also takes ``options``: the record's values of those columns.
         """
         raise NotImplementedError
 
@@ -301,6 +309,21 @@ def _row_refusals(row: pd.Series, duplicated: bool, restore: bool) -> list[tuple
             found.append((row["field"], rule))
     if duplicated:
         found.append((row["field"], "planned twice for this record"))
+    for column in target.row_options:
+        rule = target.option_refusal(column, row.get(column)) if norm(row.get(column)) is not None else None
+        if rule:
+            found.append((column, rule))
+    return found
+
+
+def _options_of(plan: Plan, target: BulkTarget) -> dict[str, dict[str, Any]]:
+    """Each record's ``row_options`` values (the last row that gives one wins), for the journal."""
+    found: dict[str, dict[str, Any]] = {}
+    for column in target.row_options:
+        if column in plan.frame.columns:
+            for key, value in zip(plan.frame["record_key"], plan.frame[column], strict=True):
+                if norm(value) is not None:
+                    found.setdefault(str(key), {})[column] = value
     return found
 
 
@@ -406,6 +429,9 @@ class Result:
         found = dict(zip(records["record_key"], records["before_image"], strict=True))
         changes["before"] = [(found.get(k) or {}).get(f, b) for k, f, b in
                              zip(changes["record_key"], changes["field"], changes["before"], strict=True)]
+        options = self._journal.meta.get("options") or {}  # the rows' own options go with them
+        for column in dict.fromkeys(c for given in options.values() for c in given):
+            changes[column] = [options.get(k, {}).get(column) for k in changes["record_key"]]
         return Plan(changes)
 
     def rollback(self, client: Any | None = None, **options: Any) -> Result:
@@ -424,6 +450,8 @@ def _start(plan: Plan, client: Any, *, kind: str, workers: int, journal: str | P
         raise InputError("plan", f"{len(refused)} rows would be refused; see plan.validate() (nothing was sent)")
     path = Path(journal) if journal is not None else _default_journal(target.vendor, kind)
     meta = {"kind": kind, "vendor": target.vendor, "source": str(source) if source else None}
+    if target.row_options:
+        meta["options"] = _options_of(plan, target)
     opened = Journal.create(path, plan.frame, meta, durable=durable)
     print(f"journal: {path}")
     return _Runner(opened, client, target, restore=restore, workers=workers, progress=progress, chunk=chunk).run()
@@ -457,16 +485,18 @@ def rollback(journal: str | Path, client: Any, *, keys: Iterable[str] | None = N
         wanted = {str(k) for k in keys}
         applied = applied[applied["record_key"].isin(wanted)]
     changes = source.changes()
+    options = source.meta.get("options") or {}  # a restore is answered as the write was (Polaris)
     rows = []
     for key, image in zip(applied["record_key"], applied["before_image"], strict=True):
         written = {r.field: r.after for r in changes[changes["record_key"].eq(key)].itertuples()}
         now_at = target.key_after(key, written)
         for field, after in written.items():
             rows.append({"vendor": target.vendor, "record_key": now_at, "field": field, "before": after,
-                         "after": (image or {}).get(field)})
+                         "after": (image or {}).get(field), **options.get(key, {})})
     path = Path(into) if into is not None else _next_to(Path(journal), "rollback")
-    return _start(Plan(pd.DataFrame(rows, columns=list(PLAN_COLUMNS))), client, kind="rollback", workers=workers,
-                  journal=path, progress=progress, chunk=chunk, durable=True, source=Path(journal))
+    plan = Plan(pd.DataFrame(rows).reindex(columns=[*PLAN_COLUMNS, *target.row_options]))
+    return _start(plan, client, kind="rollback", workers=workers, journal=path, progress=progress, chunk=chunk,
+                  durable=True, source=Path(journal))
 
 
 class _Runner:
@@ -486,6 +516,7 @@ class _Runner:
         self.changes = {}
         for row in journal.changes().itertuples(index=False):
             self.changes.setdefault(row.record_key, {})[row.field] = (row.before, row.after)
+        self.options = journal.meta.get("options") or {}
         self.stop = threading.Event()
         self.stopped_by: BaseException | None = None
 
@@ -576,7 +607,8 @@ class _Runner:
     def _send(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
         self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True)
         try:
-            answer = self.target.write(self.client, key, after, current, restore=self.restore)
+            extra = {"options": self.options.get(key, {})} if self.target.row_options else {}
+            answer = self.target.write(self.client, key, after, current, restore=self.restore, **extra)
         except AuthError as exc:
             self.journal.step(key, "unknown", "lost", detail=str(exc))
             self._halt(exc)
@@ -587,7 +619,8 @@ class _Runner:
             return
         except APIError as exc:
             self.journal.step(key, "failed", "refused", detail=exc.message,
-                              answer={"error": type(exc).__name__, "message": exc.message})
+                              answer={"error": type(exc).__name__, "message": exc.message,
+                                      **(getattr(exc, "details", None) or {})})
             return
         except InputError as exc:
             self.journal.step(key, "failed", "refused", detail=str(exc))
