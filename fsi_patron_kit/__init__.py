@@ -28,7 +28,7 @@ from .errors import (
     TransportError,
 )
 from .options import options
-from .workflows import Audit, audit, available_checks, check, patrons, validate
+from .workflows import Audit, audit, available_checks, bulk, check, patrons, registration, validate
 
 __all__ = [
     "__version__",
@@ -43,8 +43,10 @@ __all__ = [
     "audit",
     "Audit",
     "validate",
+    "registration",
     "check",
     "available_checks",
+    "bulk",
     "PatronKitError",
     "InputError",
     "ConfigError",

@@ -200,6 +200,9 @@ class Pager:
         """Pages in order while up to ``workers`` later ones are already on their way.
 
         With ``max_rows``, no page is asked for that full pages before it would make needless.
+        Pages are fetched one at a time until a full one comes back: the first logs in once for
+        all workers (a refused login is sent once, not by every worker), and a listing that
+        fits in a page or two costs no requests beyond its end.
         """
         if self.workers == 1:
             yield from self.pages()
@@ -209,9 +212,10 @@ class Pager:
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="patron-kit-pager")
         window: deque[Future[_Fetched]] = deque()
         remaining = max_rows
+        width = 1  # the first page alone, then ``workers`` at a time
 
         def fill() -> None:
-            while len(window) < self.workers and (remaining is None or len(window) * self._size < remaining):
+            while len(window) < width and (remaining is None or len(window) * self._size < remaining):
                 index = next(indexes, None)
                 if index is None:
                     return
@@ -230,6 +234,8 @@ class Pager:
                     return
                 if remaining is not None:
                     remaining -= len(fetched.page)
+                if len(fetched.page) >= self._size:  # more may follow: open the window
+                    width = self.workers
                 fill()
         except Exception:
             failed = True

@@ -46,7 +46,8 @@ class ClientSpec:
     from the environment or a prompt, never from the profile file; ``optional_secrets`` only
     when the profile names them (a Wise library without a payment account has no payment
     password). ``sandbox`` turns the vendor's running emulator into this client's constructor
-    arguments.
+    arguments. ``bulk_target`` (``"module:attribute"``) is how the bulk workflow reads, writes
+    and verifies records through this client, where it can.
     """
 
     name: str
@@ -55,6 +56,7 @@ class ClientSpec:
     settings: Mapping[str, Callable[[Any], Any]] = attrs.field(factory=dict)
     secrets: tuple[str, ...] = ()
     optional_secrets: tuple[str, ...] = ()
+    bulk_target: str | None = None
 
     def load(self) -> type:
         return load(self.target)

@@ -73,6 +73,10 @@ class SessionAuth:
         self._lifetime: float | None = None
         self.logins = 0
         self.renewals = 0
+        # Logins finished so far, and how the last one failed (if it did): threads that waited
+        # for a login share its failure instead of each sending the refused credentials again.
+        self._logins_tried = 0
+        self._login_failure: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} logged_in={self._credentials is not None}>"
@@ -112,7 +116,10 @@ class SessionAuth:
         credentials = self._credentials
         if credentials is not None and not self._due():
             return credentials
+        tried = self._logins_tried
         with self._lock:  # one thread logs in or renews; the others wait and use its result
+            if self._credentials is None and self._logins_tried != tried and self._login_failure is not None:
+                raise self._login_failure  # the login this thread waited for failed: not tried again now
             if self._credentials is None:
                 self.login(transport)
             elif self._due():
@@ -129,10 +136,15 @@ class SessionAuth:
         """Log in now, replacing any session; a failed login leaves no session behind."""
         with self._lock:
             self._credentials = None
-            if self.restart_login:
-                grant = transport.retry.run(lambda: self._login(transport), retry_on=(TransportError,))
-            else:
-                grant = self._login(transport)
+            try:
+                if self.restart_login:
+                    grant = transport.retry.run(lambda: self._login(transport), retry_on=(TransportError,))
+                else:
+                    grant = self._login(transport)
+            except BaseException as failure:
+                self._logins_tried, self._login_failure = self._logins_tried + 1, failure
+                raise
+            self._logins_tried, self._login_failure = self._logins_tried + 1, None
             self._grant(grant)
             self.logins += 1
 

@@ -214,5 +214,5 @@ def test_validate_reads_change_lists(result):
     assert refused["position"].tolist() == [0] and refused["rule"].str.contains("no field").all()
     with pytest.raises(pk.InputError):
         pk.validate(pd.DataFrame({"vendor": ["fsi"], "record_key": ["1"], "nickname": ["x"]}))
-    unknown = pk.validate(pd.DataFrame({"vendor": ["wise"], "record_key": ["1"], "email": ["a@b.org"]}))
+    unknown = pk.validate(pd.DataFrame({"vendor": ["koha"], "record_key": ["1"], "email": ["a@b.org"]}))
     assert unknown["field"].tolist() == ["vendor"]

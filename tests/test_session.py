@@ -67,6 +67,29 @@ def test_a_failed_login_is_not_cached():
     assert auth.logins == 1
 
 
+def test_threads_waiting_for_a_refused_login_share_its_failure():
+    """Eight workers meet a wrong password: one login is sent, all eight get its refusal, and
+    the next call (after the caller fixes nothing) tries again: a failure is not kept."""
+    emulator = fake_vendor.FakeEmulator(size=3, seed=1, latency=0.05).start()
+    try:
+        with fake_vendor.FakeClient(url=emulator.url, passphrase="wrong-passphrase") as client:
+            outcomes = _storm(lambda: _refusal_of(client.patrons))
+            assert outcomes == ["wrong passphrase"] * 8
+            assert emulator.counters.actions["login"] == 1
+            assert _refusal_of(client.patrons) == "wrong passphrase"
+            assert emulator.counters.actions["login"] == 2
+    finally:
+        emulator.stop()
+
+
+def _refusal_of(call):
+    try:
+        call()
+    except Exception as refused:  # the test compares what each thread met
+        return getattr(refused, "message", str(refused))
+    return None
+
+
 @pytest.mark.parametrize("margin", [-1, "60", None, True])
 def test_renew_margin_must_be_seconds(margin):
     with pytest.raises(ConfigError) as caught:

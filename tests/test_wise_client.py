@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -60,8 +61,8 @@ def test_wise_key_follows_the_document_formula():
 
 
 def test_every_request_carries_the_key_even_the_login(wise_client, wise_emulator):
-    wise_client.lookup_cards(library_id="I018", search=wise_emulator.showcase["member"]["card_number"])
-    assert [(e.action, e.status) for e in wise_client.history] == [("login", 200), ("lookup-cards", 200)]
+    wise_client.updated_patrons(library_id="I018", since="2020-01-01")
+    assert [(e.action, e.status) for e in wise_client.history] == [("login", 200), ("updated-patrons", 200)]
 
 
 def test_wrong_api_key_and_stale_day_are_refused(wise_emulator):
@@ -96,11 +97,11 @@ def test_token_ends_with_the_server_day_and_the_client_logs_in_again_first():
         client._auth.clock = clock
         session = client.login()
         assert session.expires_at == datetime(2026, 3, 14, 22, 59, 59, tzinfo=timezone.utc)
-        client.lookup_cards(library_id="I018", search="2X0")
+        client.updated_patrons(library_id="I018", since="2020-01-01")
         clock.shift(3600)  # 00:30 on the 15th in Amsterdam
-        client.lookup_cards(library_id="I018", search="2X0")
+        client.updated_patrons(library_id="I018", since="2020-01-01")
     assert [(e.action, e.status) for e in client.history] == [
-        ("login", 200), ("lookup-cards", 200), ("login", 200), ("lookup-cards", 200)]
+        ("login", 200), ("updated-patrons", 200), ("login", 200), ("updated-patrons", 200)]
 
 
 def test_end_of_day_met_mid_run_is_recovered_without_the_caller_noticing():
@@ -110,13 +111,13 @@ def test_end_of_day_met_mid_run_is_recovered_without_the_caller_noticing():
     client_clock.set(datetime(2026, 3, 14, 22, 0, tzinfo=timezone.utc))
     with WiseEmulator(patrons=150, clock=server) as emulator, make_wise_client(emulator) as client:
         client._auth.clock = client_clock
-        search = emulator.showcase["member"]["card_number"]
-        first = client.lookup_cards(library_id="I018", search=search)
+        first = client.updated_patrons(library_id="I018", since="2020-01-01")
         server.shift(3600 + 30)  # 00:00:30 in Amsterdam, 23:00:30 UTC: same key, a new token day
-        again = client.lookup_cards(library_id="I018", search=search)
+        again = client.updated_patrons(library_id="I018", since="2020-01-01")
         assert again.equals(first)
     assert [(e.action, e.status) for e in client.history] == [
-        ("login", 200), ("lookup-cards", 200), ("lookup-cards", 401), ("login", 200), ("lookup-cards", 200)]
+        ("login", 200), ("updated-patrons", 200), ("updated-patrons", 401), ("login", 200),
+        ("updated-patrons", 200)]
     assert emulator.counters.actions["login"] == 2
 
 
@@ -163,18 +164,20 @@ def test_validate_card(wise_client, wise_emulator):
         wise_client.validate_card(card_number=member["card_number"], library_id="I999")
 
 
-def test_lookup_cards_pages_until_a_short_page(wise_client, wise_emulator):
+def test_lookup_cards_pages_until_an_empty_page(wise_client, wise_emulator):
     expected = sorted(p["patronSystemId"] for p in wise_emulator.patrons() if
                       (p["homeLibrary"] == "I018" or any(m["libraryId"] == "I018" for m in p["memberships"]))
                       and any("2X1" in c["cardNumber"] for c in p["libraryCards"]))
-    frame = wise_client.lookup_cards(library_id="I018", search="2X1", page_size=4)
+    frame = wise_client.lookup_cards(library_id="I018", search="2X1", page_size=4, workers=1)
     assert sorted(frame["patron_system_id"]) == expected
     assert list(frame.columns) == ["patron_system_id", "patron_id", "card_number", "library_id",
                                    "membership_expiry_date"]
     assert str(frame["patron_id"].dtype) == "Int64" and str(frame["card_number"].dtype) == "string"
     pages = [e.url for e in wise_client.history if e.action == "lookup-cards"]
-    assert len(pages) == len(expected) // 4 + 1
+    assert len(pages) == math.ceil(len(expected) / 4) + 1  # the last, empty page ends the walk
     assert pages[1].endswith("offset=4&limit=4&search=2X1")
+    assert sorted(wise_client.lookup_cards(library_id="I018", search="2X1", page_size=4)["patron_system_id"]) \
+        == expected  # eight pages at a time by default: the same rows, once each
 
 
 def test_patron_information_with_the_patrons_login_or_by_proxy(wise_client, wise_emulator):
@@ -427,12 +430,12 @@ def test_connect_reaches_the_sandbox():
 def test_the_payment_account_keeps_its_own_session_and_recovers_it(wise_client, wise_emulator):
     baskets = [wise_client.subscribe(library_id="I304", subscription_id=320, applicant=Applicant(**{
         **NEW, "home_branch": "3041", "username": f"basket.{n}"})).payment_id for n in range(2)]
-    wise_client.lookup_cards(library_id="I304", search="2X9", page_size=100)  # the staff session, for contrast
+    wise_client.updated_patrons(library_id="I304", since="2020-01-01")  # the staff session, for contrast
     wise_client.pay(payment_id=baskets[0])
     wise_emulator.expire_tokens()
     wise_client.pay(payment_id=baskets[1], status="CANCELLED")
     assert [(e.action, e.status) for e in wise_client.history][2:] == [
-        ("login", 200), ("lookup-cards", 200), ("payment-login", 200), ("pay", 200), ("pay", 401),
+        ("login", 200), ("updated-patrons", 200), ("payment-login", 200), ("pay", 200), ("pay", 401),
         ("payment-login", 200), ("pay", 200)]
     assert wise_client.session.logins == 1  # the staff session was not touched
 

@@ -27,6 +27,7 @@ SPEC = VendorSpec(
             settings={"tenant": str, "username": str, "renew_margin": float, "workers": int},
             secrets=("password",),
             sandbox=_gateway_arguments,
+            bulk_target="fsi_patron_kit.folio.bulk:USERS",
         ),
         ClientSpec(
             name="folio-edge",
@@ -34,6 +35,7 @@ SPEC = VendorSpec(
             settings={"caller": str, "edge_form": str, "workers": int},
             secrets=("apikey",),
             sandbox=_edge_arguments,
+            bulk_target="fsi_patron_kit.folio.bulk:EDGE",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.folio:for_sandbox",

@@ -21,6 +21,7 @@ SPEC = VendorSpec(
             settings={"encoding": str, "renew_margin": float, "workers": int},
             secrets=("apikey", "apisecret"),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.fsi.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.fsi:for_sandbox",

@@ -1,13 +1,12 @@
-"""Polaris's registration: its client, profile settings and secret, and its sandbox emulator.
+"""Polaris's registration: its client, profile settings and secret, its sandbox emulator, and its
+workflow pieces.
 
-The workflow adapter (canonical frame, bulk target) is not written yet. It would map, from
-``Client.get_patron``: PatronID -> record key, Barcode, Registration.Username, NameFirst/NameLast,
-EmailAddress, PhoneVoice1, PatronCodeID -> group, ExpirationDate -> expires, OrganizationID ->
-branch, UpdateDate -> updated, and PrivateFieldsCleared -> "hidden, not missing" for the blanked
-fields. Patrons would be read by id or barcode lists (the staff API has no patron search). Its bulk
-target would run ``update_registration`` per row with the row's own answer policy, journaling a
-``PromptRequired`` with its prompt as the row's failure: Polaris saves only at the last step, so
-nothing is half-saved.
+The adapter (``polaris/adapter.py``) reads patrons into the canonical frame by id or barcode lists
+(the staff API has no patron search), from ``Client.get_patron``; fields blanked by
+``PrivateFieldsCleared`` are named by the adapter's ``hidden`` and warned about. The bulk target
+(``polaris/bulk.py``) runs ``update_registration`` per row with the row's own answers, journaling
+a stopped conversation with its prompt as the row's failure: Polaris saves only at the last step,
+so nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -34,8 +33,10 @@ SPEC = VendorSpec(
                       "org_id": int, "workstation_id": int, "site_timezone": str, "renew_margin": float},
             secrets=("password",),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.polaris.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.polaris:for_sandbox",
+    adapter="fsi_patron_kit.polaris.adapter:ADAPTER",
     default_size=200,
 )

@@ -34,6 +34,7 @@ import attrs
 from werkzeug.wrappers import Request, Response
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+FAULT_KINDS = ("reset", "500", "429", "503", "reset-after", "502-after")
 
 
 @attrs.define(kw_only=True)
@@ -41,7 +42,9 @@ class Knobs:
     """Faults and timings an emulator applies; change them at any time, even mid-run.
 
     Random faults use a seeded generator so a run is repeatable. ``fail_next`` queues exact
-    faults for tests: ``"reset"``, ``"500"``, ``"429"`` or ``"503"``.
+    faults for tests: ``"reset"``, ``"500"``, ``"429"`` or ``"503"`` (the request is not
+    processed), or ``"reset-after"`` and ``"502-after"`` (it is processed, then the answer is
+    lost: the connection reset, or a proxy's 502 instead of the answer).
     """
 
     latency: float = 0.0
@@ -50,6 +53,9 @@ class Knobs:
     rate_limit: float | None = None
     retry_after: int = 1
     token_lifetime: float = 1200.0
+    unavailable_rate: float = 0.0
+    reset_after_rate: float = 0.0
+    bad_gateway_after_rate: float = 0.0
     seed: int = 7
     _queue: list[str] = attrs.field(init=False, factory=list)
     _rng: random.Random = attrs.field(init=False)
@@ -60,7 +66,7 @@ class Knobs:
         self._rng = random.Random(self.seed)
 
     def fail_next(self, kind: str, count: int = 1) -> None:
-        if kind not in ("reset", "500", "429", "503"):
+        if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._queue.extend([kind] * count)
@@ -70,6 +76,7 @@ class Knobs:
         with self._lock:
             self._queue.clear()
         self.latency = self.error_rate = self.reset_rate = 0.0
+        self.unavailable_rate = self.reset_after_rate = self.bad_gateway_after_rate = 0.0
         self.rate_limit = None
 
     def draw(self) -> str | None:
@@ -80,10 +87,12 @@ class Knobs:
             if self.rate_limit and not self._take_token():
                 return "429"
             roll = self._rng.random()
-        if roll < self.reset_rate:
-            return "reset"
-        if roll < self.reset_rate + self.error_rate:
-            return "500"
+        threshold = 0.0
+        for kind, rate in (("reset", self.reset_rate), ("500", self.error_rate), ("503", self.unavailable_rate),
+                           ("reset-after", self.reset_after_rate), ("502-after", self.bad_gateway_after_rate)):
+            threshold += rate
+            if roll < threshold:
+                return kind
         return None
 
     def _take_token(self) -> bool:
@@ -173,6 +182,12 @@ class FaultLayer:
         if fault is None:
             return self.app(environ, start_response)
         self.counters.fault(fault)
+        if fault.endswith("-after"):  # processed, then the answer is lost
+            b"".join(self.app(environ, lambda *args: lambda data: None))
+            if fault == "reset-after":
+                _reset(environ["patron_kit.socket"])
+                raise _ResetConnection
+            return Response("Bad Gateway", status=502, mimetype="text/plain")(environ, start_response)
         if fault == "reset":
             Request(environ).get_data()  # read the body so the client has finished sending
             _reset(environ["patron_kit.socket"])
@@ -408,6 +423,12 @@ class ServedEmulator:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def url_of(self, name: str) -> str:
         if name not in self._servers:

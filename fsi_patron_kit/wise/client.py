@@ -10,7 +10,7 @@ staff and payment logins and re-login after a 401 are the transport's business (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,10 @@ import pandas as pd
 
 from .._checks import check_header_value
 from .._client import TokenClient, TransportOptions
+from .._display import Progress
 from .._frames import flatten
 from .._http import Call, Preview
+from .._pager import DEFAULT_WORKERS, Offsets, Pager, Slice, check_workers
 from ..config import Secret
 from ..errors import AuthError, InputError
 from . import _validate as check
@@ -83,8 +85,10 @@ class Client(TokenClient):
         payment_password: str | Secret | None = None,
         server_timezone: str = "Europe/Amsterdam",
         renew_margin: float = 60.0,
+        workers: int = DEFAULT_WORKERS,
         **transport: Unpack[TransportOptions],
     ) -> None:
+        self.workers = check_workers(workers)
         # Secrets held masked from the first line on: a traceback's locals would show the plain strings.
         api_key, password = Secret.of(api_key, field="api_key"), Secret.of(password, field="password")
         if payment_password is not None:
@@ -120,18 +124,25 @@ class Client(TokenClient):
         path = f"/patron/cardnumber/{_part('card_number', card_number)}/library/{_part('library_id', library_id)}"
         return CardValidation.from_wire(self._send(_key_only("GET", path, "validate-card")))
 
-    def lookup_cards(self, *, library_id: str, search: str | None = None, page_size: int = 10) -> pd.DataFrame:
-        """GET /library/{libraryid}/patron?offset&limit&search: patronSystemIds by card number, every page."""
+    def lookup_cards(self, *, library_id: str, search: str | None = None, page_size: int = check.MAX_PAGE_SIZE,
+                     workers: int | None = None, progress: Progress = False) -> pd.DataFrame:
+        """GET /library/{libraryid}/patron?offset&limit&search: patronSystemIds by card number, every page.
+
+        Pages are fetched ``workers`` at a time (the client's setting by default) through the
+        kit's shared pager, in order, until an empty page.
+        """
         path = f"/library/{_part('library_id', library_id)}/patron"
         size = check.page_size(page_size)
         params: dict[str, Any] = {} if search is None else {"search": check.text("search", search)}
 
-        def page(offset: int) -> list[dict[str, Any]]:
+        def fetch(asked: Slice) -> list[dict[str, Any]]:
             call = Call(method="GET", path=path, action="lookup-cards", idempotent=True,
-                        params={"offset": offset, "limit": size, **params})
+                        params={"offset": asked.offset, "limit": asked.size, **params})
             return list((self._send(call) or {}).get("items", []))
 
-        return CARD_FRAME.build([row for rows in _pages(page, size) for row in rows])
+        pager = Pager(fetch, Offsets(size), frame=CARD_FRAME, progress=progress, label="lookup-cards",
+                      workers=self.workers if workers is None else check_workers(workers), vendor=self.vendor)
+        return pager.frame()
 
     def authenticate_patron(self, *, username: str, password: str | Secret,
                             library_id: str | None = None) -> PatronLogin:
@@ -408,17 +419,6 @@ class Client(TokenClient):
 
 
 # Replace with the kit's shared pager once it exists (one pager for every vendor).
-def _pages(fetch: Callable[[int], list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Pages of ``size`` from offset 0 until a page comes back shorter than asked for."""
-    offset = 0
-    while True:
-        rows = fetch(offset)
-        yield rows
-        if len(rows) < size:
-            return
-        offset += size
-
-
 def _part(name: str, value: Any) -> str:
     return quote(check.path_part(name, value), safe="")
 

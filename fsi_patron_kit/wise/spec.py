@@ -1,12 +1,11 @@
-"""OCLC Wise's registration: its client, profile settings and secrets, and its sandbox emulator.
+"""OCLC Wise's registration: its client, profile settings and secrets, its sandbox emulator, and
+its workflow pieces.
 
-The workflow adapter (canonical frame, audit, bulk targets) is not written yet. What it would
-map: ``lookup_cards`` (every page, no search) gives each patron's patronSystemId, card number
-and membership expiry; ``patron_information`` (by proxy, which needs PROXY_AUTH) gives names,
-email, phone, address, home branch and username; ``blocks`` gives "active" (no general or
-patron-card block); ``updated_patrons``/``deleted_patrons`` make re-audits incremental. Bulk
-targets: blocks set or removed (``set_blocks``, read back with ``blocks``); patron details only
-through a re-subscription (``resubscribe`` is a whole-record PUT: read, merge, write).
+The adapter (``wise/adapter.py``) reads patrons into the canonical frame: ``lookup_cards`` gives
+each patron's patronSystemId and card number; ``patron_information`` (by proxy, which needs
+PROXY_AUTH) gives names, email, phone, username, home branch and membership expiry; ``blocks``
+gives "active". The bulk target (``wise/bulk.py``) sets and removes blocks, read back with
+``blocks``; patron details are refused there (Wise changes them only by a re-subscription).
 """
 
 from __future__ import annotations
@@ -31,12 +30,14 @@ SPEC = VendorSpec(
             name="wise",
             target="fsi_patron_kit.wise.client:Client",
             settings={"application_name": str, "api_id": str, "username": str, "payment_username": str,
-                      "server_timezone": str, "renew_margin": float},
+                      "server_timezone": str, "renew_margin": float, "workers": int},
             secrets=("api_key", "password"),
             optional_secrets=("payment_password",),
             sandbox=_sandbox_arguments,
+            bulk_target="fsi_patron_kit.wise.bulk:TARGET",
         ),
     ),
     emulator="fsi_patron_kit.sandbox.wise:for_sandbox",
+    adapter="fsi_patron_kit.wise.adapter:ADAPTER",
     default_size=600,
 )

@@ -88,16 +88,18 @@ def patrons(*clients: Any, open_loans: str = "inactive") -> pd.DataFrame:
     Reading never changes data: adapters only call the vendors' list and read endpoints.
     ``open_loans`` says whose accounts a vendor that keeps loans apart (FOLIO) reads to fill
     the ``open_loans`` column: ``"inactive"`` patrons only (what the audit needs), ``"all"``
-    or ``"none"``.
+    or ``"none"``. A vendor whose staff API cannot list every patron is given as a pair with what
+    to read: ``pk.patrons((wise, {"library_ids": ["I018"]}), (polaris, {"patron_ids": ids}))``.
     """
     if not clients:
         raise InputError("clients", "give at least one client (e.g. pk.connect('fsi'))")
     if open_loans not in ("inactive", "all", "none"):
         raise InputError("open_loans", "must be 'inactive', 'all' or 'none'")
     frames = []
-    for client in clients:
+    for given in clients:
+        client, options = given if isinstance(given, tuple) else (given, {})
         vendor, _ = _registry.spec_for_class(type(client))
-        frames.append(vendor.load_adapter().read(client, open_loans=open_loans))
+        frames.append(vendor.load_adapter().read(client, open_loans=open_loans, **options))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

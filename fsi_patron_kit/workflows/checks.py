@@ -169,6 +169,16 @@ def malformed_email(frame: pd.DataFrame) -> pd.Series:
     return ~_blank(email) & ~email.str.match(EMAIL.pattern).fillna(False)
 
 
+@check("missing_name", severity="error", field="first_name", description="No first name or no last name")
+def missing_name(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first or the last name is empty: notices and lists cannot address the patron, and
+    systems that require both (Polaris's sandbox site requires NameFirst) refuse to save the
+    record until it is filled in. Each empty name of each patron is a finding."""
+    found = [pd.DataFrame({"field": column}, index=frame.index[_blank(frame[column])])
+             for column in ("first_name", "last_name")]
+    return pd.concat(found)
+
+
 @check("stray_whitespace", severity="warning", field="first_name", fix=_strip,
        description="A name with leading or trailing spaces")
 def stray_whitespace(frame: pd.DataFrame) -> pd.DataFrame:

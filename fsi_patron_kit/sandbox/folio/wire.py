@@ -11,22 +11,17 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from jsonschema import Draft4Validator
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import abort
 from werkzeug.wrappers import Request, Response
 
 from ...folio import _schemas
-from ...folio._validate import _formats
+from ...folio._validate import validator_for
 
 MAX_INT = 2147483647
 _FOLIO_UUID = re.compile(_schemas.UUID.removeprefix("^").removesuffix("$"))
 _ANY_UUID = re.compile(_schemas.ANY_UUID.removeprefix("^").removesuffix("$"))
 
-# One compiled validator per schema the emulator checks bodies against.
-_VALIDATORS = {id(schema): Draft4Validator(schema, format_checker=_formats)
-               for schema in (_schemas.STAGING_USER, _schemas.EXTERNAL_PATRON, _schemas.HOLD,
-                              _schemas.CANCELLATION_FIELDS)}
 
 
 def text(status: int, message: str) -> Response:
@@ -66,7 +61,7 @@ def json_object(request: Request, *, bad: str = "Json content error") -> dict[st
 def violations(schema: Mapping[str, Any], body: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(field, problem, value) for each way ``body`` breaks the schema, a missing field as RMB says it."""
     found: dict[str, tuple[str, str]] = {}
-    for error in _VALIDATORS[id(schema)].iter_errors(body):
+    for error in validator_for(schema).iter_errors(body):  # the client's own compiled validator
         path = ".".join(str(part) for part in error.absolute_path)
         if error.validator == "required":
             for name in error.validator_value:

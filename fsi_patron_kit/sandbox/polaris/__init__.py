@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, abort
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .._server import Counters, EmulatorServer, FaultLayer, Knobs
+from .._server import Knobs, ServedEmulator
 from . import _patrons
 from ._auth import StaffAuth
 from ._data import (
@@ -80,8 +80,10 @@ class Credentials:
     password: str
 
 
-class PolarisEmulator:
+class PolarisEmulator(ServedEmulator):
     """Polaris ApplicationServices over real HTTP, with a library system's worth of patrons."""
+
+    title = "Polaris"
 
     vendor = "polaris"
 
@@ -93,8 +95,7 @@ class PolarisEmulator:
         self.clerk_credentials = Credentials(domain=USER_DOMAIN, username=clerk.username, password=clerk.password)
         self.site_domain = SITE_DOMAIN
         self.site_timezone = SITE_TIMEZONE
-        self.knobs = knobs or Knobs(token_lifetime=TOKEN_LIFETIME)
-        self.counters = Counters()
+        super().__init__(knobs or Knobs(token_lifetime=TOKEN_LIFETIME))
         self.planted = dict(PLANTED)
         self.organizations = [{"OrganizationID": o[0], "OrganizationCodeID": o[1], "Name": o[2], "Abbreviation": o[3],
                                "ParentOrganizationID": o[4]} for o in ORGANIZATIONS]
@@ -112,27 +113,20 @@ class PolarisEmulator:
                                timezone_name=SITE_TIMEZONE)
         self._registration = Registration(self._patrons, self._blocks, lambda pid: self.counters.write(str(pid)),
                                           clock)
-        self._server: EmulatorServer | None = None
         #: True: answer barcode -> id as a one-element list, as some sites do, not a bare number
         self.ids_as_list = False
 
     # -- serving -------------------------------------------------------------------------------------
-    def start(self) -> PolarisEmulator:
-        layer = FaultLayer(self.wsgi, self.knobs, self.counters, fault)
-        self._server = EmulatorServer(layer, counters=self.counters).start()
-        return self
+    def apps(self) -> dict[str, Callable]:
+        return {"host": self.wsgi}
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+    def fault_response(self) -> Response:
+        return fault()
 
     @property
     def url(self) -> str:
         """The host's base URL; the API lives under ``/Polaris.ApplicationServices/api``."""
-        if self._server is None:
-            raise RuntimeError("the Polaris emulator is not running")
-        return self._server.url
+        return self.url_of("host")
 
     def banner(self) -> list[tuple[str, str]]:
         """What ``patron-kit sandbox`` prints for this emulator (sandbox credentials only)."""

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .._server import Counters, EmulatorServer, FaultLayer, Knobs
+from .._server import Knobs, ServedEmulator
 from . import auth, blocks, cards, external, lists, registration
 from .data import LIBRARIES, PLANTED, generate
 from .routes import KEY, PATRON, PAYMENT, Route, routes_of
@@ -49,8 +49,10 @@ _MAP = Map([Rule(BASE_PATH + r.path, methods=[r.method], endpoint=r.endpoint, st
 _BY_ENDPOINT = {r.endpoint: r for r in ROUTES}
 
 
-class WiseEmulator:
+class WiseEmulator(ServedEmulator):
     """OCLC Wise over real HTTP, with three libraries' worth of patrons."""
+
+    title = "Wise"
 
     vendor = "wise"
 
@@ -62,37 +64,23 @@ class WiseEmulator:
         self.reader = Account("kit_reader", "sandbox-wise-reader", frozenset({"ACTOREN_READ"}))
         self.payment = Account("kit_payment", "sandbox-wise-payment", frozenset({"PAYMENT"}))
         self.clock = clock or ServerClock()
-        self.knobs = knobs or Knobs()
-        self.counters = Counters()
+        super().__init__(knobs or Knobs())
         self.planted = dict(PLANTED)
         accounts = {a.username: a for a in (self.staff, self.reader, self.payment)}
         self.store = Store(generate(patrons, seed=seed, today=self.clock.today()), self.clock, accounts,
                            self.counters)
-        self._server: EmulatorServer | None = None
 
     # -- serving -------------------------------------------------------------------------------
-    def start(self) -> WiseEmulator:
-        layer = FaultLayer(self._app, self.knobs, self.counters, self._fault)
-        self._server = EmulatorServer(layer, counters=self.counters).start()
-        return self
+    def apps(self) -> dict[str, Callable]:
+        return {"restapi": self._app}
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> WiseEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def fault_response(self) -> Response:
+        return self._fault()
 
     @property
     def url(self) -> str:
         """The REST API's base URL (ending in ``/restapi``, as a hosted Wise system's)."""
-        if self._server is None:
-            raise RuntimeError("the Wise emulator is not running")
-        return self._server.url + BASE_PATH
+        return self.url_of("restapi") + BASE_PATH
 
     def banner(self) -> list[tuple[str, str]]:
         """What ``patron-kit sandbox`` prints (sandbox credentials are not secrets)."""

@@ -1,0 +1,267 @@
+"""The bulk journal: one SQLite file per run that says, row by row, what was done.
+
+A bulk change on production data must survive a crash, a ``kill -9`` or a closed laptop, and
+must never write a record twice by guessing. So before a request leaves, its intent is
+committed here; after it, the outcome. A run can then be resumed from the file alone: records
+whose state is ``sending`` or ``unknown`` were in flight, and are read back before anything is
+sent again.
+
+Tables:
+
+* ``meta``: what the run is (``kind`` apply or rollback, ``vendor``, ``target``, ``created``,
+  the journal it rolls back);
+* ``changes``: the plan, one row per (record, field): before and after;
+* ``records``: one row per record: ``state`` (pending, sending, unknown, applied, conflict,
+  failed, skipped), the before-image read at apply time, the intent, the vendor's answer
+  (redacted), a detail, and how many times the write was sent;
+* ``events``: every step (intent, answer, lost, verified, conflict...) with its time.
+
+An intent is committed before its request is sent; an answered write's outcome may wait for the
+next commit (a killed run leaves that record ``sending``, and a resume reads it back).
+WAL mode with ``synchronous=NORMAL``: a committed step survives the process being killed.
+Values are stored as JSON; date-times as ``{"$time": iso}``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+
+__all__ = ["Journal", "STATES", "DONE", "IN_FLIGHT", "encode", "decode", "norm"]
+
+STATES = ("pending", "sending", "unknown", "applied", "conflict", "failed", "skipped")
+DONE = frozenset({"applied", "conflict", "failed", "skipped"})
+IN_FLIGHT = frozenset({"sending", "unknown"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS changes (
+    position INTEGER PRIMARY KEY, vendor TEXT, record_key TEXT, field TEXT, before TEXT, after TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY, record_key TEXT UNIQUE, state TEXT NOT NULL, before_image TEXT,
+    intent TEXT, answer TEXT, detail TEXT, sends INTEGER NOT NULL DEFAULT 0, updated TEXT);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, record_key TEXT, at TEXT, event TEXT, detail TEXT);
+"""
+
+
+def norm(value: Any) -> Any:
+    """A value as the journal compares it: blank is None, a date-time is its UTC ISO text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, pd.Timestamp | datetime):
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return stamp.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def encode(value: Any) -> str:
+    value = norm(value)
+    if isinstance(value, str) and _looks_like_time(value):
+        return json.dumps({"$time": value})
+    return json.dumps(value, ensure_ascii=False)
+
+
+def decode(text: str | None) -> Any:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if isinstance(value, dict) and set(value) == {"$time"}:
+        return pd.Timestamp(value["$time"])
+    return value
+
+
+def _looks_like_time(text: str) -> bool:
+    return len(text) >= 20 and text[4] == "-" and text[10] == "T" and text.endswith("+00:00")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Journal:
+    """One run's journal. Thread-safe: every step is one short transaction under a lock."""
+
+    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        self._db.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.path}>"
+
+    @classmethod
+    def create(cls, path: str | Path, changes: pd.DataFrame, meta: Mapping[str, Any], *,
+               durable: bool = True) -> Journal:
+        """A new journal holding ``changes`` (vendor, record_key, field, before, after), all pending."""
+        if Path(path).exists():
+            raise InputError("journal", f"{path} exists already; resume it, or give a new path")
+        journal = cls(path, durable=durable)
+        rows = changes[["vendor", "record_key", "field", "before", "after"]].to_dict("records")
+        with journal._lock, journal._db:
+            journal._db.execute("BEGIN")
+            journal._db.executemany("INSERT INTO meta VALUES (?, ?)",
+                                    [(k, json.dumps(v)) for k, v in {**meta, "created": _now()}.items()])
+            journal._db.executemany(
+                "INSERT INTO changes (vendor, record_key, field, before, after) VALUES (?, ?, ?, ?, ?)",
+                [(r["vendor"], str(r["record_key"]), r["field"], encode(r["before"]), encode(r["after"]))
+                 for r in rows])
+            keys = list(dict.fromkeys(str(r["record_key"]) for r in rows))
+            journal._db.executemany("INSERT INTO records (record_key, state, updated) VALUES (?, 'pending', ?)",
+                                    [(k, _now()) for k in keys])
+        return journal
+
+    @classmethod
+    def open(cls, path: str | Path) -> Journal:
+        if not Path(path).is_file():
+            raise InputError("journal", f"no journal at {path}")
+        return cls(path)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Hold the journal for one run, so that no second process (or notebook) runs it at the
+        same time and sends what this one is sending. A killed process lets go of it."""
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: no lock
+            yield
+            return
+        with open(self.path, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError("journal", f"{self.path} is being run by another process; "
+                                            "let it finish or stop it first") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            self._commit()
+            self._db.close()
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        with self._lock:
+            self._commit()
+            return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    def changes(self) -> pd.DataFrame:
+        """The plan as journaled: vendor, record_key, field, before, after (values decoded)."""
+        with self._lock:
+            self._commit()
+            rows = self._db.execute("SELECT vendor, record_key, field, before, after FROM changes ORDER BY position")
+            found = [(v, k, f, decode(b), decode(a)) for v, k, f, b, a in rows]
+        return pd.DataFrame(found, columns=["vendor", "record_key", "field", "before", "after"], dtype=object)
+
+    def records(self, states: Iterable[str] | None = None) -> pd.DataFrame:
+        """One row per record: key, state, before-image, intent, answer, detail, sends, updated."""
+        query = "SELECT record_key, state, before_image, intent, answer, detail, sends, updated FROM records"
+        wanted = list(states) if states is not None else None
+        if wanted is not None:
+            query += f" WHERE state IN ({','.join('?' * len(wanted))})"
+        with self._lock:
+            self._commit()
+            rows = self._db.execute(query + " ORDER BY seq", wanted or []).fetchall()
+        frame = pd.DataFrame(rows, columns=["record_key", "state", "before_image", "intent", "answer", "detail",
+                                            "sends", "updated"])
+        for column in ("before_image", "intent", "answer"):
+            frame[column] = [_decode_map(t) for t in frame[column]]
+        return frame
+
+    def events(self) -> pd.DataFrame:
+        with self._lock:
+            self._commit()
+            rows = self._db.execute("SELECT record_key, at, event, detail FROM events ORDER BY id").fetchall()
+        return pd.DataFrame(rows, columns=["record_key", "at", "event", "detail"])
+
+    def sends(self, key: str) -> int:
+        """How many times the write of ``key`` was sent."""
+        with self._lock:
+            self._commit()
+            return int(self._db.execute("SELECT sends FROM records WHERE record_key = ?", (key,)).fetchone()[0])
+
+    def totals(self) -> dict[str, int]:
+        """Planned rows (record × field) by their record's state; ``planned`` is the sum."""
+        with self._lock:
+            self._commit()
+            rows = self._db.execute(
+                "SELECT r.state, COUNT(*) FROM changes c JOIN records r ON r.record_key = c.record_key "
+                "GROUP BY r.state").fetchall()
+        counts = dict.fromkeys(STATES, 0) | dict(rows)
+        counts["planned"] = sum(counts[s] for s in STATES)
+        return counts
+
+    # -- writing -------------------------------------------------------------------------------
+    def step(self, key: str, state: str, event: str, *, detail: str | None = None, before_image: Any = None,
+             intent: Any = None, answer: Any = None, sent: bool = False, defer: bool = False) -> None:
+        """Move ``key`` to ``state`` and log ``event``, in one committed transaction.
+
+        ``defer`` (for an answered write) lets the step wait for the next commit: if the process
+        dies first, the record is still ``sending`` and a resume reads it back, so deferring an
+        outcome never loses it; an intent is never deferred.
+        """
+        sets = ["state = ?", "updated = ?", "detail = ?"]
+        values: list[Any] = [state, _now(), detail]
+        for column, value in (("before_image", before_image), ("intent", intent), ("answer", answer)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                values.append(_encode_map(value))
+        if sent:
+            sets.append("sends = sends + 1")
+        statements = [(f"UPDATE records SET {', '.join(sets)} WHERE record_key = ?", (*values, key)),
+                      ("INSERT INTO events (record_key, at, event, detail) VALUES (?, ?, ?, ?)",
+                       (key, _now(), event, detail))]
+        with self._lock:
+            self._deferred += statements
+            if not defer or len(self._deferred) >= 256:
+                self._commit()
+
+    def flush(self) -> None:
+        """Commit the deferred steps."""
+        with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
+        if not self._deferred:
+            return
+        with self._db:
+            self._db.execute("BEGIN")
+            for statement, parameters in self._deferred:
+                self._db.execute(statement, parameters)
+        self._deferred.clear()
+
+
+def _encode_map(value: Mapping[str, Any]) -> str:
+    return json.dumps({k: json.loads(encode(v)) for k, v in value.items()}, ensure_ascii=False)
+
+
+def _decode_map(text: Any) -> dict[str, Any] | None:
+    if not isinstance(text, str):
+        return None
+    return {k: decode(json.dumps(v)) for k, v in json.loads(text).items()}
