@@ -97,16 +97,6 @@ def _utc(value: Any) -> datetime | None:
     return None
 
 
-def conform(frame: pd.DataFrame, spec: FrameSpec) -> pd.DataFrame:
-    """Cast an existing frame's declared columns to their dtypes, as :meth:`FrameSpec.build`
-    would (blanks missing, datetimes as UTC); the frame keeps its own index."""
-    for column in spec.columns:
-        values = frame[column.name].to_numpy(dtype=object, na_value=None, copy=True)
-        values[values == ""] = None
-        frame[column.name] = pd.Series(_array(values, column.dtype), index=frame.index)
-    return frame
-
-
 _STRING_DTYPE = pd.StringDtype()
 _STRING_ARRAY = _STRING_DTYPE.construct_array_type()
 

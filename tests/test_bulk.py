@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,8 +14,7 @@ from fsi_patron_kit.fsi.models import check_fields
 from fsi_patron_kit.workflows.bulk import Plan
 
 from .conftest import make_client, make_edge_client, make_folio_client
-
-ROOT = Path(__file__).resolve().parent.parent
+from .killing import kill_partway
 
 
 def rooms_plan(frame: pd.DataFrame, count: int) -> Plan:
@@ -148,30 +140,14 @@ with fsi.Client(url=url, apikey="sandbox-fsi-apikey", apisecret="sandbox-fsi-api
 """
 
 
-def applied(journal: Path) -> int:
-    if not journal.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
-            return db.execute("SELECT COUNT(*) FROM records WHERE state = 'applied'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_resume_after_the_process_is_killed(emulator, client, tmp_path):
     frame = pk.patrons(client)
     plan = rooms_plan(frame, 80)
     (tmp_path / "plan.pickle").write_bytes(pickle.dumps(plan.frame))
     emulator.knobs.latency = 0.02
     emulator.knobs.reset_after_rate = 0.05
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, emulator.url, str(tmp_path)], env=env)
     journal = tmp_path / "j.sqlite"
-    while applied(journal) < 20 and child.poll() is None:
-        time.sleep(0.01)
-    child.send_signal(signal.SIGKILL)
-    assert child.wait() == -signal.SIGKILL
-    assert applied(journal) < 80  # killed partway
+    assert kill_partway(CHILD, emulator.url, str(tmp_path), journal=journal, after=20) < 80  # killed partway
     result = pk.bulk.resume(journal, client, workers=4, progress=False)
     emulator.knobs.clear()
     totals = result.totals

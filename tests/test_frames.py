@@ -15,7 +15,6 @@ from fsi_patron_kit._frames import (
     STRING,
     Column,
     FrameSpec,
-    conform,
     flatten,
 )
 
@@ -111,11 +110,3 @@ def test_an_empty_string_is_missing_like_an_absent_key():
     assert len(frame) == 3 and frame.index.tolist() == [0, 1, 2]
 
 
-def test_conform_casts_an_existing_frame_and_keeps_its_index():
-    frame = pd.DataFrame({"at": ["2026-01-02T03:04:05Z", ""], "n": [1, None], "name": ["", "Ann"]}, index=[10, 11])
-    conformed = conform(frame, FrameSpec((Column("at", DATETIME), Column("n", INT), Column("name", STRING))))
-    assert conformed.index.tolist() == [10, 11]
-    assert conformed.loc[10, "at"] == INSTANT and pd.isna(conformed.loc[11, "at"])
-    assert conformed.loc[10, "n"] == 1 and pd.isna(conformed.loc[11, "n"])
-    assert pd.isna(conformed.loc[10, "name"]) and conformed.loc[11, "name"] == "Ann"
-    assert [str(t) for t in conformed.dtypes] == ["datetime64[us, UTC]", "Int64", "string"]

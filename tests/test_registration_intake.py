@@ -3,14 +3,7 @@ journal that a killed run resumes from with nobody created twice (the emulators'
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,9 +11,8 @@ import pytest
 from fsi_patron_kit import InputError
 from fsi_patron_kit.workflows.intake import check_intake, intake
 
+from .killing import kill_partway
 from .test_wise_client import NEW
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def students(count: int) -> pd.DataFrame:
@@ -73,29 +65,13 @@ with fsi.Client(url=url, apikey="sandbox-fsi-apikey", apisecret="sandbox-fsi-api
 """
 
 
-def created(journal: Path) -> int:
-    if not journal.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
-            return db.execute("SELECT COUNT(*) FROM records WHERE state = 'applied'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_an_intake_killed_partway_resumes_and_creates_nobody_twice(client, emulator, tmp_path):
     frame = students(60)
     frame.to_csv(tmp_path / "students.csv", index=False)
     emulator.knobs.latency = 0.01
     emulator.knobs.reset_after_rate = 0.05  # answers lost after FSI wrote: the read-back decides
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, emulator.url, str(tmp_path)], env=env)
     journal = tmp_path / "intake.sqlite"
-    while created(journal) < 10 and child.poll() is None:
-        time.sleep(0.01)
-    child.send_signal(signal.SIGKILL)
-    assert child.wait() == -signal.SIGKILL
-    assert created(journal) < 60  # killed partway
+    assert kill_partway(CHILD, emulator.url, str(tmp_path), journal=journal, after=10) < 60  # killed partway
     done = intake(tmp_path / "students.csv", client, journal=journal)
     while done.totals["unknown"] or done.totals["pending"]:  # answers lost in this run too: resume again
         done = intake(tmp_path / "students.csv", client, journal=journal)

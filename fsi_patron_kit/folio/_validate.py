@@ -72,10 +72,16 @@ def check_body(schema: Mapping[str, Any], body: Any, *, user_text: bool = True) 
     where = control_character_at(body) if user_text else None
     if where is not None:
         raise InputError(where or title, "must not contain control characters (line breaks, tabs, NUL)")
+    found = problems(schema, body)
+    if found:
+        raise InputError(*found[0])
+
+
+def problems(schema: Mapping[str, Any], body: Any) -> list[tuple[str, str]]:
+    """(field, rule) for every rule ``body`` breaks, in document order, each once; nothing is sent."""
+    title = str(schema.get("title", "body"))
     errors = sorted(validator_for(schema).iter_errors(body), key=_order)
-    if errors:
-        field, rule = _describe(errors[0], title)
-        raise InputError(field, rule)
+    return list(dict.fromkeys(_describe(error, title) for error in errors))
 
 
 def check_uuid(name: str, value: Any) -> str:

@@ -234,7 +234,7 @@ def folio_problems(person: Any, *, edge: bool = False) -> list[tuple[str, str]]:
     """Every rule of the staging-user schema (and, with ``edge``, the external-patron schema) the
     person breaks, by dotted field path. Nothing is sent."""
     from ..folio import _schemas
-    from ..folio._validate import _describe, validator_for
+    from ..folio._validate import problems
 
     body = _folio_body(person)
     found: list[tuple[str, str]] = []
@@ -242,8 +242,7 @@ def folio_problems(person: Any, *, edge: bool = False) -> list[tuple[str, str]]:
     if edge:
         checks.append((_schemas.EXTERNAL_PATRON, external_body(body, "to be assigned")))
     for schema, checked in checks:
-        for error in sorted(validator_for(schema).iter_errors(checked), key=lambda e: list(map(str, e.path))):
-            found.append(_describe(error, str(schema["title"])))
+        found += problems(schema, checked)
     return list(dict.fromkeys(found))
 
 
