@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from werkzeug.wrappers import Response
@@ -22,6 +23,7 @@ from fsi_patron_kit.errors import (
     ServerError,
 )
 from fsi_patron_kit.folio._wire import (
+    EdgeAuth,
     FolioAuth,
     decode,
     describe,
@@ -242,3 +244,158 @@ def test_login_and_refresh_tokens_are_masked_by_value(folio_emulator):
             assert redact_text(f"echo {value}") == "echo ***"
         other = Call(method="GET", path="/x", action="account")
         assert list(auth.secrets_in(other, response)) == []
+
+
+# -- the gateway session: refresh, legacy login, answers without what they should hold ---------------
+def _login_answer(body: str = '{"accessTokenExpiration": "2000-01-01T00:00:00Z"}', **cookies) -> Response:
+    """A 201 login or refresh answer setting ``cookies`` (the expiry in the past: due at once)."""
+    answer = Response(body, status=201, mimetype="application/json")
+    for name, value in cookies.items():
+        answer.set_cookie(name, value, path="/")
+    return answer
+
+
+def _canned_auth(canned) -> tuple[FolioAuth, Transport]:
+    auth = FolioAuth("diku", "someone", Secret("pw-0123456"))
+    return auth, Transport(canned.url, vendor="folio", auth=auth, retry=FAST_RETRY)
+
+
+def test_a_session_without_a_refresh_token_logs_in_again(canned):
+    canned.queue(_login_answer(folioAccessToken="access-000001"), _login_answer(folioAccessToken="access-000002"))
+    auth, transport = _canned_auth(canned)
+    auth.login(transport)
+    with pytest.raises(AuthError) as caught:
+        auth.renew(transport)
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "no refresh token; log in again", "folio", "refresh")
+    assert auth.ensure(transport).access == "access-000002"  # expired, and no refresh token: a new login
+    assert [path for _, path, _, _ in canned.seen] == ["/authn/login-with-expiry"] * 2
+
+
+def test_a_refresh_that_sets_no_new_refresh_token_keeps_the_one_it_had(canned):
+    canned.queue(_login_answer(folioAccessToken="access-000001", folioRefreshToken="refresh-000001"),
+                 _login_answer(folioAccessToken="access-000002"),
+                 _login_answer(folioAccessToken="access-000003", folioRefreshToken="refresh-000003"))
+    auth, transport = _canned_auth(canned)
+    auth.login(transport)
+    auth.renew(transport)
+    auth.renew(transport)
+    refreshes = [(path, headers.get("Cookie")) for _, path, headers, _ in canned.seen[1:]]
+    assert refreshes == [("/authn/refresh", "folioRefreshToken=refresh-000001")] * 2
+    assert auth.session.refreshes == 2
+
+
+def test_a_refresh_answer_without_an_access_cookie_is_an_auth_error(canned):
+    canned.queue(_login_answer(folioAccessToken="access-000001", folioRefreshToken="refresh-000001"),
+                 _login_answer(folioRefreshToken="refresh-000002"))
+    auth, transport = _canned_auth(canned)
+    auth.login(transport)
+    with pytest.raises(AuthError) as caught:
+        auth.renew(transport)
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "refresh answered without a folioAccessToken cookie", "folio", "refresh")
+
+
+@pytest.mark.parametrize("body", ["", "{}", "[]"], ids=["empty", "no expiry", "not an object"])
+def test_a_login_answer_without_an_expiry_keeps_the_session_until_it_is_refused(canned, body):
+    canned.queue(_login_answer(body, folioAccessToken="access-000001", folioRefreshToken="refresh-000001"))
+    auth, transport = _canned_auth(canned)
+    auth.login(transport)
+    assert (auth.session.mode, auth.session.expires_at, auth.ensure(transport).access) == (
+        "cookie", None, "access-000001")
+
+
+def test_a_login_answer_that_is_not_json_is_an_api_error_of_the_login(canned):
+    canned.queue(_login_answer("<html>welcome</html>", folioAccessToken="access-000001"))
+    auth, transport = _canned_auth(canned)
+    with pytest.raises(APIError) as caught:
+        auth.login(transport)
+    assert (caught.value.vendor, caught.value.action) == ("folio", "login-with-expiry")
+
+
+def test_a_legacy_login_that_meets_a_503_is_tried_again(canned):
+    """Logging in reads and writes no patron data: the legacy login may be repeated like the new one."""
+    canned.queue(Response("no such endpoint", status=404), Response("busy", status=503),
+                 Response('{"okapiToken": "legacy-000001"}', status=201, mimetype="application/json",
+                          headers={"x-okapi-token": "legacy-000001"}))
+    auth, transport = _canned_auth(canned)
+    auth.login(transport)
+    assert (auth.mode, auth.ensure(transport).access) == ("legacy", "legacy-000001")
+    assert [path for _, path, _, _ in canned.seen] == ["/authn/login-with-expiry", "/authn/login", "/authn/login"]
+
+
+@pytest.mark.parametrize("legacy, header, not_sent", [(False, "Cookie", "X-Okapi-Token"),
+                                                      (True, "X-Okapi-Token", "Cookie")],
+                         ids=["cookie mode", "legacy mode"])
+def test_the_access_token_rides_as_its_login_handed_it_out(folio_emulator, legacy, header, not_sent):
+    """login-with-expiry's token goes back as the folioAccessToken cookie; an older gateway's
+    legacy token in the X-Okapi-Token header, the only place such a gateway reads it."""
+    folio_emulator.legacy_login_only = legacy
+    with make_folio_client(folio_emulator) as client:
+        client.account(folio_emulator.users()[2]["id"])
+    sent = {name.lower(): value for name, value in client.history.last()[0].request_headers.items()}
+    assert header.lower() in sent and not_sent.lower() not in sent  # header names ignore case
+    assert sent["x-okapi-tenant"] == folio_emulator.tenant
+
+
+def test_an_edge_auth_shows_no_key():
+    key = make_apikey(salt="salt-0123456", tenant="diku", username="edge-user")
+    assert repr(EdgeAuth(key)) == "<EdgeAuth apikey=***>"
+
+
+def _legacy_answer(**headers) -> Response:
+    return Response('{"okapiToken": "legacy-000001"}', status=201, mimetype="application/json", headers=headers)
+
+
+def test_a_legacy_token_and_refreshed_cookies_are_masked_by_value(canned):
+    canned.queue(Response(status=404), _legacy_answer(**{"x-okapi-token": "legacy-000001"}))
+    auth, transport = _canned_auth(canned)
+    with isolated_secrets(empty=True):
+        auth.login(transport)
+        assert redact_text("echo legacy-000001") == "echo ***"
+    canned.queue(_login_answer(folioAccessToken="access-000001", folioRefreshToken="refresh-000001"),
+                 _login_answer(folioAccessToken="access-000002", folioRefreshToken="refresh-000002"))
+    auth, transport = _canned_auth(canned)
+    with isolated_secrets(empty=True):
+        auth.login(transport)
+        auth.renew(transport)
+        assert redact_text("echo access-000002 refresh-000002") == "echo *** ***"
+
+
+def test_a_legacy_login_without_its_token_header_is_an_auth_error(canned):
+    canned.queue(Response(status=404), _legacy_answer())
+    auth, transport = _canned_auth(canned)
+    with pytest.raises(AuthError) as caught:
+        auth.login(transport)
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "login answered without an x-okapi-token header", "folio", "login")
+
+
+def test_a_refused_legacy_login_is_an_auth_error_of_the_legacy_login(canned):
+    canned.queue(Response(status=404), Response("Invalid credentials", status=400, mimetype="text/plain"))
+    auth, transport = _canned_auth(canned)
+    with pytest.raises(AuthError) as caught:
+        auth.login(transport)
+    assert (caught.value.message, caught.value.status, caught.value.action) == ("Invalid credentials", 400, "login")
+
+
+def test_login_and_refresh_are_posts_sent_by_the_sessions_own_clock(folio_emulator):
+    creds = folio_emulator.credentials
+    ahead = [0.0]
+    auth = FolioAuth(folio_emulator.tenant, creds.username, Secret(creds.password),
+                     clock=lambda: time.time() + ahead[0])
+    transport = Transport(folio_emulator.gateway_url, vendor="folio", auth=auth, retry=FAST_RETRY)
+    auth.ensure(transport)
+    ahead[0] = folio_emulator.knobs.token_lifetime  # a whole token life later, by the session's clock only
+    auth.ensure(transport)
+    assert [(row.action, row.method) for row in transport.history] == [("login-with-expiry", "POST"),
+                                                                        ("refresh", "POST")]
+
+
+def test_a_notebook_shows_the_session_as_a_card_without_its_tokens(folio_emulator):
+    with make_folio_client(folio_emulator) as client:
+        client.login()
+        page = client.session._repr_html_()
+    assert "<strong>FOLIO session</strong>" in page
+    assert "<th>mode</th><td>cookie</td>" in page and "<th>logins</th><td>1</td>" in page
+    assert "<th>refreshes</th><td>0</td>" in page and "Token" not in page

@@ -4,6 +4,7 @@ registers for masking. Messages and statuses here are the test's own, served by 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from fsi_patron_kit import Secret
 from fsi_patron_kit._http import Call, RetryPolicy, Transport
-from fsi_patron_kit._redact import isolated_secrets, redact_text
+from fsi_patron_kit._redact import _MAX_REMEMBERED, isolated_secrets, redact_text, register_secret
 from fsi_patron_kit.errors import (
     APIError,
     AuthError,
@@ -254,6 +255,59 @@ def test_renewed_tokens_are_searched_for_secrets_too(emulator):
         tokens["token"], tokens["renewtoken"]]
 
 
+def _record_handed_out(emulator) -> list[str]:
+    """Every code and token the emulator hands out, in order, as the test's own record."""
+    handed: list[str] = []
+    for name in ("getcode", "gettoken", "renewtoken"):
+        def recording(tenant, params, real=emulator.actions[name]):
+            answer = real(tenant, params)
+            handed.extend(str(value) for key, value in answer.items() if key != "expire")
+            return answer
+        emulator.actions[name] = recording
+    return handed
+
+
+def _auth_on(emulator, **options):
+    creds = emulator.credentials
+    auth = FsiAuth(Secret(creds.apikey), Secret(creds.apisecret), encoding=_json_encoding, **options)
+    return auth, Transport(emulator.url, vendor="fsi", auth=auth)
+
+
+def test_a_long_lived_process_forgets_old_codes_and_tokens_but_never_its_own_keys(emulator):
+    """What is masked is bounded: the codes and tokens a server hands out are forgotten, oldest
+    first, once enough newer secrets came (a process renewing for weeks must not grow without
+    end); the client's own API key and secret never are."""
+    handed = _record_handed_out(emulator)
+    auth, transport = _auth_on(emulator)
+    auth.login(transport)
+    auth.renew(transport)
+    assert len(handed) == 5  # the code, the first token pair, the renewed pair
+    assert [redact_text(value) for value in handed] == ["***"] * 5
+    for n in range(_MAX_REMEMBERED):
+        register_secret(f"a-later-token-{n:06d}")
+    assert [redact_text(value) for value in handed] == handed
+    creds = emulator.credentials
+    assert redact_text(f"{creds.apikey} {creds.apisecret}") == "*** ***"
+
+
+def test_login_and_renewal_are_posts(emulator):
+    """Document 000: every action, getcode, gettoken and renewtoken included, is a POST."""
+    auth, transport = _auth_on(emulator)
+    auth.login(transport)
+    auth.renew(transport)
+    assert [(row.action, row.method) for row in transport.history] == [
+        ("getcode", "POST"), ("gettoken", "POST"), ("renewtoken", "POST")]
+
+
+def test_the_sessions_own_clock_decides_when_its_token_is_renewed(emulator):
+    ahead = [0.0]
+    auth, transport = _auth_on(emulator, clock=lambda: time.time() + ahead[0])
+    auth.ensure(transport)
+    ahead[0] = emulator.knobs.token_lifetime  # a whole token life later, by the session's clock only
+    auth.ensure(transport)
+    assert (auth.logins, auth.renewals) == (1, 1)
+
+
 def test_a_getcode_answer_without_a_code_is_an_api_error(canned):
     canned.queue(_json({"d": ""}))
     auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
@@ -272,7 +326,8 @@ def test_a_gettoken_answer_without_a_token_is_an_api_error(canned):
     with pytest.raises(APIError) as caught:
         auth.login(transport)
     assert type(caught.value) is APIError
-    assert (caught.value.message, caught.value.action) == ("gettoken answered without a token", "gettoken")
+    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
+        "gettoken answered without a token", "fsi", "gettoken")
     sent = [json.loads(body) for _, _, _, body in canned.seen]
     assert sent == [{"action": "getcode", "apikey": "key-0123456"},
                     {"action": "gettoken", "code": "c0de-1234", "apisecret": "secret-0123456"}]
