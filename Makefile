@@ -27,7 +27,7 @@ demo: $(VENV)/.installed-notebooks
 	@$(PY) -m fsi_patron_kit.cli demo --output build/demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m ruff check fsi_patron_kit tests benchmarks
+	$(PY) -m ruff check fsi_patron_kit tests benchmarks notebooks
 	$(PY) -m pytest tests notebooks $(NBVAL)
 	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
 

@@ -157,13 +157,6 @@ def target_for(client: Any) -> BulkTarget:
     raise InputError("client", f"no bulk target writes through {type(client).__name__}")
 
 
-def _target_named(vendor: str) -> BulkTarget:
-    known = targets()
-    if vendor not in known:
-        raise InputError("vendor", f"must be one of {', '.join(known)}")
-    return load(known[vendor])
-
-
 def _holds(snapshot: Snapshot, values: Mapping[str, Any]) -> bool:
     return all(snapshot.values.get(field) == norm(value) for field, value in values.items())
 
@@ -238,11 +231,12 @@ class Plan:
         Nothing is sent. A field the vendor's bulk target cannot write is refused here; so is a
         (record, field) planned twice. ``restore`` (rollbacks) skips the input rules on values.
         """
-        duplicated = self.frame.duplicated(["vendor", "record_key", "field"], keep="first")
+        duplicated = self.frame.duplicated(["vendor", "record_key", "field"], keep="first").tolist()
+        known = targets()
         refused = [{"position": position, "vendor": row["vendor"], "record_key": row["record_key"],
                     "field": field, "rule": rule}
-                   for position, row in self.frame.iterrows()
-                   for field, rule in _row_refusals(row, duplicated[position], restore)]
+                   for position, row in enumerate(self.frame.to_dict("records"))
+                   for field, rule in _row_refusals(row, known, duplicated[position], restore)]
         return pd.DataFrame(refused, columns=["position", "vendor", "record_key", "field", "rule"])
 
     def by_record(self) -> dict[tuple[str, str], dict[str, tuple[Any, Any]]]:
@@ -293,12 +287,12 @@ class Plan:
         return self.frame.copy()
 
 
-def _row_refusals(row: pd.Series, duplicated: bool, restore: bool) -> list[tuple[str, str]]:
-    """(field, rule) for each reason to refuse one plan row."""
-    known = targets()
+def _row_refusals(row: Mapping[str, Any], known: Mapping[str, str], duplicated: bool,
+                  restore: bool) -> list[tuple[str, str]]:
+    """(field, rule) for each reason to refuse one plan row; ``known``: the bulk targets by vendor."""
     if row["vendor"] not in known:
         return [("vendor", f"must be one of {', '.join(known)}")]
-    target = _target_named(row["vendor"])
+    target = load(known[row["vendor"]])
     found = []
     rule = target.key_refusal(row["record_key"])
     if rule:
@@ -536,19 +530,23 @@ class _Runner:
         # The next part's records are read while this part is written: reads overlap writes, and
         # a record is still read at most one part's time before it is written.
         reader = ThreadPoolExecutor(max_workers=1)
+        # Each part is queued behind the one being written, so the workers never wait for a part
+        # to drain; the next part is read while this one is written, so a record is still read
+        # at most about one part's time before it is written.
         try:
             upcoming = reader.submit(self._read_many, _pending(parts[0])) if parts else None
+            writing: list = []  # the jobs of the part before
             for number, part in enumerate(parts):
                 if self.stop.is_set():
                     break
                 snapshots = upcoming.result() if upcoming else None
-                upcoming = reader.submit(self._read_many, _pending(parts[number + 1])) \
-                    if number + 1 < len(parts) else None
                 jobs = [pool.submit(self._settle, key, state, images.get(key), snapshots)
                         for key, state in zip(part["record_key"], part["state"], strict=True)]
-                for job in jobs:
-                    job.result()
-                    bar.update()
+                _wait_for(writing, bar)
+                upcoming = reader.submit(self._read_many, _pending(parts[number + 1])) \
+                    if number + 1 < len(parts) else None
+                writing = jobs
+            _wait_for(writing, bar)
         except KeyboardInterrupt as interrupt:
             self.stop.set()
             self.stopped_by = interrupt
@@ -658,6 +656,12 @@ class _Runner:
                 "changed by someone else while in flight: " + _describe(
                     {f: {"planned": norm(a), "found": found.values.get(f)} for f, a in after.items()})
             self.journal.step(key, "conflict", "verified-other", detail=detail)
+
+
+def _wait_for(jobs: list, bar: Any) -> None:
+    for job in jobs:
+        job.result()
+        bar.update()
 
 
 def _pending(part: pd.DataFrame) -> list[str]:
