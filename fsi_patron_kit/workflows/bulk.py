@@ -27,7 +27,7 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -527,26 +527,23 @@ class _Runner:
                    unit=" records", disable=not self.progress)
         parts = [todo.iloc[start:start + self.chunk] for start in range(0, len(todo), self.chunk)]
         pool = ThreadPoolExecutor(max_workers=self.workers)
-        # The next part's records are read while this part is written: reads overlap writes, and
-        # a record is still read at most one part's time before it is written.
+        # The next part's records are read while this one is handed out: reads overlap writes,
+        # and a record is still read at most about one part's time before it is written.
         reader = ThreadPoolExecutor(max_workers=1)
-        # Each part is queued behind the one being written, so the workers never wait for a part
-        # to drain; the next part is read while this one is written, so a record is still read
-        # at most about one part's time before it is written.
+        handed = _Handed(2 * self.workers, bar)
         try:
             upcoming = reader.submit(self._read_many, _pending(parts[0])) if parts else None
-            writing: list = []  # the jobs of the part before
             for number, part in enumerate(parts):
                 if self.stop.is_set():
                     break
                 snapshots = upcoming.result() if upcoming else None
-                jobs = [pool.submit(self._settle, key, state, images.get(key), snapshots)
-                        for key, state in zip(part["record_key"], part["state"], strict=True)]
-                _wait_for(writing, bar)
                 upcoming = reader.submit(self._read_many, _pending(parts[number + 1])) \
                     if number + 1 < len(parts) else None
-                writing = jobs
-            _wait_for(writing, bar)
+                for start in range(0, len(part), self.workers):
+                    if self.stop.is_set():
+                        break
+                    self._hand_out(pool, part.iloc[start:start + self.workers], images, snapshots, handed)
+            handed.wait()
         except KeyboardInterrupt as interrupt:
             self.stop.set()
             self.stopped_by = interrupt
@@ -555,6 +552,27 @@ class _Runner:
             reader.shutdown(wait=True, cancel_futures=True)
             bar.close()
             self.journal.flush()
+
+    def _hand_out(self, pool: ThreadPoolExecutor, batch: pd.DataFrame, images: Mapping[str, Any],
+                  snapshots: dict[str, Snapshot] | None, handed: _Handed) -> None:
+        """Give a batch of records (one per worker) to the workers, once there is room.
+
+        Records read in bulk are decided here, and the intents of those to write are committed
+        with the decisions in one commit before any is sent, so the workers only send. At most
+        two batches are handed out and unfinished: a crash leaves at most that many records
+        ``sending`` for a resume to read back.
+        """
+        handed.make_room(len(batch))
+        work: list[tuple[str, str, Any, Any] | None] = []
+        for key, state in zip(batch["record_key"], batch["state"], strict=True):
+            if state == "pending" and snapshots is not None:
+                intended = self._decide(key, snapshots.get(key), defer=True)
+                work.append((key, "sending", None, intended) if intended else None)
+            else:
+                work.append((key, state, images.get(key), None))
+        self.journal.flush()
+        for job in work:
+            handed.track(pool.submit(self._settle, *job) if job else None)
 
     def _read_many(self, keys: list[str]) -> dict[str, Snapshot] | None:
         if not keys or not self.target.can_list:
@@ -572,28 +590,20 @@ class _Runner:
         self.stop.set()
 
     def _settle(self, key: str, state: str, image: dict[str, Any] | None,
-                snapshots: dict[str, Snapshot] | None) -> None:
+                intended: tuple[dict[str, Any], dict[str, Any], Snapshot] | None) -> None:
+        """One record in a worker: send what was ``intended`` (intent committed); read back a
+        record in flight; or read the record, decide and send."""
         if self.stop.is_set():
-            return
-        planned = self.changes[key]
-        after = {f: a for f, (_, a) in planned.items()}
+            return  # an intended record stays ``sending``: a resume reads it back
         try:
-            if state in IN_FLIGHT:
-                self._verify(key, image or {}, after)
-                return
-            current = snapshots.get(key) if snapshots is not None else self.target.read_one(self.client, key)
-            if current is None:
-                self.journal.step(key, "failed", "not-found", detail="no record with this key")
-                return
-            image = {f: current.values.get(f) for f in planned}
-            if _holds(current, after):
-                self.journal.step(key, "skipped", "already", detail="already as planned", before_image=image)
-                return
-            moved = {f: {"planned": norm(b), "found": image[f]} for f, (b, _) in planned.items() if image[f] != norm(b)}
-            if moved:
-                self.journal.step(key, "conflict", "conflict", detail=_describe(moved), before_image=image)
-                return
-            self._send(key, image, after, current)
+            if intended:
+                self._transmit(key, *intended)
+            elif state in IN_FLIGHT:
+                self._verify(key, image or {}, self._after(key))
+            else:
+                intended = self._decide(key, self.target.read_one(self.client, key), defer=False)
+                if intended:
+                    self._transmit(key, *intended)
         except AuthError as exc:
             self._halt(exc)
         except LOST as exc:  # a read failed after its retries: the record stays as it was
@@ -602,8 +612,35 @@ class _Runner:
         except APIError as exc:
             self.journal.step(key, "failed", "refused", detail=exc.message if hasattr(exc, "message") else str(exc))
 
+    def _after(self, key: str) -> dict[str, Any]:
+        return {f: a for f, (_, a) in self.changes[key].items()}
+
+    def _decide(self, key: str, current: Snapshot | None, *,
+                defer: bool) -> tuple[dict[str, Any], dict[str, Any], Snapshot] | None:
+        """Journal what the record as read says: not found, already as planned, a conflict, or
+        the intent to write it, returned as ``(image, after, current)``; ``defer`` leaves the
+        commit to the caller's next flush."""
+        planned, after = self.changes[key], self._after(key)
+        if current is None:
+            self.journal.step(key, "failed", "not-found", detail="no record with this key", defer=defer)
+            return None
+        image = {f: current.values.get(f) for f in planned}
+        if _holds(current, after):
+            self.journal.step(key, "skipped", "already", detail="already as planned", before_image=image, defer=defer)
+            return None
+        moved = {f: {"planned": norm(b), "found": image[f]} for f, (b, _) in planned.items() if image[f] != norm(b)}
+        if moved:
+            self.journal.step(key, "conflict", "conflict", detail=_describe(moved), before_image=image, defer=defer)
+            return None
+        self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True, defer=defer)
+        return image, after, current
+
     def _send(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
         self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True)
+        self._transmit(key, image, after, current)
+
+    def _transmit(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
+        """Send a write whose intent is committed, and journal its outcome."""
         try:
             extra = {"options": self.options.get(key, {})} if self.target.row_options else {}
             answer = self.target.write(self.client, key, after, current, restore=self.restore, **extra)
@@ -658,10 +695,35 @@ class _Runner:
             self.journal.step(key, "conflict", "verified-other", detail=detail)
 
 
-def _wait_for(jobs: list, bar: Any) -> None:
-    for job in jobs:
-        job.result()
-        bar.update()
+class _Handed:
+    """Records handed to the workers: at most ``room`` unfinished at once; the progress bar."""
+
+    def __init__(self, room: int, bar: Any) -> None:
+        self._room = threading.Semaphore(room)
+        self._bar, self._bar_lock = bar, threading.Lock()
+        self._jobs: list[Future] = []
+
+    def make_room(self, count: int) -> None:
+        for _ in range(count):
+            self._room.acquire()
+
+    def track(self, job: Future | None) -> None:
+        """Follow a worker's job (None: a record decided without one)."""
+        if job is None:
+            self._done(None)
+        else:
+            self._jobs.append(job)
+            job.add_done_callback(self._done)
+
+    def _done(self, _job: Future | None) -> None:
+        self._room.release()
+        with self._bar_lock:
+            self._bar.update()
+
+    def wait(self) -> None:
+        """Until every job is finished; a job's unexpected error is raised here."""
+        for job in self._jobs:
+            job.result()
 
 
 def _pending(part: pd.DataFrame) -> list[str]:
