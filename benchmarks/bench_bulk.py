@@ -9,6 +9,8 @@ Reported, side by side in one run:
 * throughput as a fraction of the ideal: requests a second / (workers / latency);
 * the journal's own cost: the same apply with the journal on disk and on a RAM disk
   (``/dev/shm``), alternating, median of the rounds: (disk - RAM) / RAM;
+* the client's CPU per row (this process's CPU time, all its threads; the emulator runs in
+  another): with one interpreter lock, CPU per request is what caps a threaded client here;
 * for reference, what this machine reaches at all for the same writes, so that "fraction of
   ideal" can be read against it: the kit's plain batch (``set_patrons``, 16 workers, no journal,
   no reads) and a plain ``requests`` loop on 16 threads (one shared session, JSON posts, the
@@ -72,26 +74,33 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def timed(server: Server, run) -> dict:
+    """Wall seconds, this process's CPU seconds and the requests the emulator received, for ``run()``."""
+    before, cpu, started = server.requests(), time.process_time(), time.perf_counter()
+    run()
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+            "requests": server.requests() - before}
+
+
 def one_run(server: Server, client: fsi.Client, rows: int, workers: int, folder: Path, tag: str) -> dict:
     frame = pk.patrons(client).head(rows)
     plan = Plan.from_function(frame, lambda row: {"room": f"{tag}-{row['record_key']}"})
-    before = server.requests()
-    started = time.perf_counter()
-    result = plan.apply(client, workers=workers, journal=folder / f"{tag}.sqlite", progress=False)
-    elapsed = time.perf_counter() - started
-    sent = server.requests() - before
-    assert result.totals["applied"] == rows, result.totals
-    return {"seconds": elapsed, "requests": sent}
+
+    def run() -> None:
+        result = plan.apply(client, workers=workers, journal=folder / f"{tag}.sqlite", progress=False)
+        assert result.totals["applied"] == rows, result.totals
+
+    return timed(server, run)
 
 
 def plain_run(server: Server, client: fsi.Client, rows: int, workers: int, tag: str) -> dict:
     records = [{"barcode": key, "room": f"{tag}-{key}"} for key in pk.patrons(client).head(rows)["record_key"]]
-    before = server.requests()
-    started = time.perf_counter()
-    done = client.set_patrons(records, keyfield="barcode", allow_new=False, workers=workers)
-    elapsed = time.perf_counter() - started
-    assert done["status"].eq("updated").all()
-    return {"seconds": elapsed, "requests": server.requests() - before}
+
+    def run() -> None:
+        done = client.set_patrons(records, keyfield="barcode", allow_new=False, workers=workers)
+        assert done["status"].eq("updated").all()
+
+    return timed(server, run)
 
 
 def threaded_requests_run(server: Server, plain: PlainFsi, keys: list[str], workers: int, tag: str) -> dict:
@@ -99,13 +108,12 @@ def threaded_requests_run(server: Server, plain: PlainFsi, keys: list[str], work
     def one(key: str) -> bool:
         return plain.call("setpatron", keyfield="barcode", allownew=False, itemindex=1, barcode=key,
                           room=f"{tag}-{key}").get("result") is not False
-    before = server.requests()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(one, keys))
-    elapsed = time.perf_counter() - started
-    assert all(done)
-    return {"seconds": elapsed, "requests": server.requests() - before}
+
+    def run() -> None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            assert all(pool.map(one, keys))
+
+    return timed(server, run)
 
 
 def main() -> int:
@@ -152,8 +160,10 @@ def main() -> int:
     for where, done in runs.items():
         seconds = statistics.median(r["seconds"] for r in done)
         sent = statistics.median(r["requests"] for r in done)
+        cpu = statistics.median(r["cpu"] for r in done)
         report[where] = {"seconds": round(seconds, 3), "requests_per_row": round(sent / args.rows, 3),
-                         "throughput_fraction_of_ideal": round(sent / seconds / ideal, 3)}
+                         "throughput_fraction_of_ideal": round(sent / seconds / ideal, 3),
+                         "client_cpu_ms_per_row": round(1000 * cpu / args.rows, 3)}
     report["journal_cost_disk_vs_ram"] = round(report["disk"]["seconds"] / report["ram"]["seconds"] - 1, 4)
     for reference in ("plain_batch", "threaded_requests"):
         report[f"apply_vs_{reference}_throughput"] = round(

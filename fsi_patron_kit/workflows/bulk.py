@@ -525,7 +525,8 @@ class _Runner:
         images = dict(zip(records["record_key"], records["before_image"], strict=True))
         bar = tqdm(total=len(records), initial=len(records) - len(todo), desc=f"bulk {self.target.vendor}",
                    unit=" records", disable=not self.progress)
-        parts = [todo.iloc[start:start + self.chunk] for start in range(0, len(todo), self.chunk)]
+        rows = list(zip(todo["record_key"], todo["state"], strict=True))
+        parts = [rows[start:start + self.chunk] for start in range(0, len(rows), self.chunk)]
         pool = ThreadPoolExecutor(max_workers=self.workers)
         # The next part's records are read while this one is handed out: reads overlap writes,
         # and a record is still read at most about one part's time before it is written.
@@ -542,7 +543,7 @@ class _Runner:
                 for start in range(0, len(part), self.workers):
                     if self.stop.is_set():
                         break
-                    self._hand_out(pool, part.iloc[start:start + self.workers], images, snapshots, handed)
+                    self._hand_out(pool, part[start:start + self.workers], images, snapshots, handed)
             handed.wait()
         except KeyboardInterrupt as interrupt:
             self.stop.set()
@@ -553,7 +554,7 @@ class _Runner:
             bar.close()
             self.journal.flush()
 
-    def _hand_out(self, pool: ThreadPoolExecutor, batch: pd.DataFrame, images: Mapping[str, Any],
+    def _hand_out(self, pool: ThreadPoolExecutor, batch: list[tuple[str, str]], images: Mapping[str, Any],
                   snapshots: dict[str, Snapshot] | None, handed: _Handed) -> None:
         """Give a batch of records (one per worker) to the workers, once there is room.
 
@@ -564,7 +565,7 @@ class _Runner:
         """
         handed.make_room(len(batch))
         work: list[tuple[str, str, Any, Any] | None] = []
-        for key, state in zip(batch["record_key"], batch["state"], strict=True):
+        for key, state in batch:
             if state == "pending" and snapshots is not None:
                 intended = self._decide(key, snapshots.get(key), defer=True)
                 work.append((key, "sending", None, intended) if intended else None)
@@ -726,8 +727,8 @@ class _Handed:
             job.result()
 
 
-def _pending(part: pd.DataFrame) -> list[str]:
-    return [key for key, state in zip(part["record_key"], part["state"], strict=True) if state == "pending"]
+def _pending(part: list[tuple[str, str]]) -> list[str]:
+    return [key for key, state in part if state == "pending"]
 
 
 def _describe(moved: Mapping[str, Mapping[str, Any]]) -> str:

@@ -87,16 +87,19 @@ def norm(value: Any) -> Any:
 
 
 def encode(value: Any) -> str:
-    value = norm(value)
-    if isinstance(value, str) and _looks_like_time(value):
-        return json.dumps({"$time": value})
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_to_json(value), ensure_ascii=False)
 
 
 def decode(text: str | None) -> Any:
-    if text is None:
-        return None
-    value = json.loads(text)
+    return None if text is None else _from_json(json.loads(text))
+
+
+def _to_json(value: Any) -> Any:
+    value = norm(value)
+    return {"$time": value} if isinstance(value, str) and _looks_like_time(value) else value
+
+
+def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"$time"}:
         return pd.Timestamp(value["$time"])
     return value
@@ -303,10 +306,10 @@ def _insert_statement(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
 
 
 def _encode_map(value: Mapping[str, Any]) -> str:
-    return json.dumps({k: json.loads(encode(v)) for k, v in value.items()}, ensure_ascii=False)
+    return json.dumps({k: _to_json(v) for k, v in value.items()}, ensure_ascii=False)
 
 
 def _decode_map(text: Any) -> dict[str, Any] | None:
     if not isinstance(text, str):
         return None
-    return {k: decode(json.dumps(v)) for k, v in json.loads(text).items()}
+    return {k: _from_json(v) for k, v in json.loads(text).items()}
