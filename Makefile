@@ -37,6 +37,8 @@ docs: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_fsi.py
+	$(PY) benchmarks/bench_audit.py
+	$(PY) benchmarks/bench_bulk.py
 
 # Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
 # of `make test`). One module at a time on two workers; the score table is printed at the end.
