@@ -27,7 +27,7 @@ demo: $(VENV)/.installed-notebooks
 	@$(PY) -m fsi_patron_kit.cli demo --output build/demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m ruff check fsi_patron_kit tests benchmarks
+	$(PY) -m ruff check fsi_patron_kit tests benchmarks notebooks
 	$(PY) -m pytest tests notebooks $(NBVAL)
 	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
 
@@ -37,6 +37,8 @@ docs: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_export.py
 	$(PY) benchmarks/bench_fsi.py
+	$(PY) benchmarks/bench_audit.py
+	$(PY) benchmarks/bench_bulk.py
 
 # Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
 # of `make test`). One module at a time on two workers; the score table is printed at the end.

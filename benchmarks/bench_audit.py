@@ -22,9 +22,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from fsi_patron_kit.sandbox._schooldata import PLANTED, generate
 
 import fsi_patron_kit as pk
+from fsi_patron_kit.sandbox.fsi.data import PLANTED, generate
 from fsi_patron_kit.workflows.canonical import canonical_frame
 from fsi_patron_kit.workflows.checks import registered
 

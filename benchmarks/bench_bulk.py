@@ -9,8 +9,13 @@ Reported, side by side in one run:
 * throughput as a fraction of the ideal: requests a second / (workers / latency);
 * the journal's own cost: the same apply with the journal on disk and on a RAM disk
   (``/dev/shm``), alternating, median of the rounds: (disk - RAM) / RAM;
-* for reference, the kit's plain batch (``set_patrons``, 16 workers, no journal, no reads):
-  what this machine's client reaches at all, so "fraction of ideal" can be read against it.
+* the client's CPU per row (this process's CPU time, all its threads; the emulator runs in
+  another): with one interpreter lock, CPU per request is what caps a threaded client here;
+* for reference, what this machine reaches at all for the same writes, so that "fraction of
+  ideal" can be read against it: the kit's plain batch (``set_patrons``, 16 workers, no journal,
+  no reads) and a plain ``requests`` loop on 16 threads (one shared session, JSON posts, the
+  least a hand-written script does). The emulator and the client share the machine's cores, so
+  neither reaches the ideal.
 
     python benchmarks/bench_bulk.py --rows 2000 --workers 16 --latency 0.02 --rounds 3
 """
@@ -24,7 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +40,9 @@ sys.path.insert(0, str(ROOT))
 import fsi_patron_kit as pk  # noqa: E402
 from fsi_patron_kit import fsi  # noqa: E402
 from fsi_patron_kit.workflows.bulk import Plan  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_fsi import PlainFsi  # noqa: E402
 
 
 def serve(patrons: int, latency: float) -> None:
@@ -63,26 +74,46 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def timed(server: Server, run) -> dict:
+    """Wall seconds, this process's CPU seconds and the requests the emulator received, for ``run()``."""
+    before, cpu, started = server.requests(), time.process_time(), time.perf_counter()
+    run()
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
+            "requests": server.requests() - before}
+
+
 def one_run(server: Server, client: fsi.Client, rows: int, workers: int, folder: Path, tag: str) -> dict:
     frame = pk.patrons(client).head(rows)
     plan = Plan.from_function(frame, lambda row: {"room": f"{tag}-{row['record_key']}"})
-    before = server.requests()
-    started = time.perf_counter()
-    result = plan.apply(client, workers=workers, journal=folder / f"{tag}.sqlite", progress=False)
-    elapsed = time.perf_counter() - started
-    sent = server.requests() - before
-    assert result.totals["applied"] == rows, result.totals
-    return {"seconds": elapsed, "requests": sent}
+
+    def run() -> None:
+        result = plan.apply(client, workers=workers, journal=folder / f"{tag}.sqlite", progress=False)
+        assert result.totals["applied"] == rows, result.totals
+
+    return timed(server, run)
 
 
 def plain_run(server: Server, client: fsi.Client, rows: int, workers: int, tag: str) -> dict:
     records = [{"barcode": key, "room": f"{tag}-{key}"} for key in pk.patrons(client).head(rows)["record_key"]]
-    before = server.requests()
-    started = time.perf_counter()
-    done = client.set_patrons(records, keyfield="barcode", allow_new=False, workers=workers)
-    elapsed = time.perf_counter() - started
-    assert done["status"].eq("updated").all()
-    return {"seconds": elapsed, "requests": server.requests() - before}
+
+    def run() -> None:
+        done = client.set_patrons(records, keyfield="barcode", allow_new=False, workers=workers)
+        assert done["status"].eq("updated").all()
+
+    return timed(server, run)
+
+
+def threaded_requests_run(server: Server, plain: PlainFsi, keys: list[str], workers: int, tag: str) -> dict:
+    """The same setpatron writes from a plain ``requests`` session on ``workers`` threads."""
+    def one(key: str) -> bool:
+        return plain.call("setpatron", keyfield="barcode", allownew=False, itemindex=1, barcode=key,
+                          room=f"{tag}-{key}").get("result") is not False
+
+    def run() -> None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            assert all(pool.map(one, keys))
+
+    return timed(server, run)
 
 
 def main() -> int:
@@ -98,20 +129,27 @@ def main() -> int:
     server = Server(args.rows + 200, args.latency)
     disk = Path(tempfile.mkdtemp(prefix="bench-bulk-", dir=ROOT))
     ram = Path(tempfile.mkdtemp(prefix="bench-bulk-", dir="/dev/shm"))
-    runs: dict[str, list[dict]] = {"disk": [], "ram": [], "plain_batch": []}
+    runs: dict[str, list[dict]] = {"disk": [], "ram": [], "plain_batch": [], "threaded_requests": []}
+    plain = PlainFsi(server.url, "sandbox-fsi-apikey", "sandbox-fsi-apisecret")
+    plain.session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=args.workers))
     try:
         with fsi.Client(url=server.url, apikey="sandbox-fsi-apikey", apisecret="sandbox-fsi-apisecret",
                         pool_size=args.workers) as client:
             client.login()
+            keys = list(pk.patrons(client).head(args.rows)["record_key"])
             for round_ in range(args.rounds):
-                order = ("disk", "ram", "plain_batch") if round_ % 2 == 0 else ("plain_batch", "ram", "disk")
+                order = list(runs) if round_ % 2 == 0 else list(reversed(runs))
                 for where in order:
                     tag = f"{where}{round_}"
-                    runs[where].append(plain_run(server, client, args.rows, args.workers, tag)
-                                       if where == "plain_batch" else
-                                       one_run(server, client, args.rows, args.workers,
-                                               disk if where == "disk" else ram, tag))
+                    if where == "plain_batch":
+                        runs[where].append(plain_run(server, client, args.rows, args.workers, tag))
+                    elif where == "threaded_requests":
+                        runs[where].append(threaded_requests_run(server, plain, keys, args.workers, tag))
+                    else:
+                        runs[where].append(one_run(server, client, args.rows, args.workers,
+                                                   disk if where == "disk" else ram, tag))
     finally:
+        plain.close()
         server.stop()
         for folder in (disk, ram):
             for file in folder.iterdir():
@@ -121,12 +159,15 @@ def main() -> int:
     report = {"rows": args.rows, "workers": args.workers, "latency": args.latency, "rounds": args.rounds}
     for where, done in runs.items():
         seconds = statistics.median(r["seconds"] for r in done)
-        requests = statistics.median(r["requests"] for r in done)
-        report[where] = {"seconds": round(seconds, 3), "requests_per_row": round(requests / args.rows, 3),
-                         "throughput_fraction_of_ideal": round(requests / seconds / ideal, 3)}
+        sent = statistics.median(r["requests"] for r in done)
+        cpu = statistics.median(r["cpu"] for r in done)
+        report[where] = {"seconds": round(seconds, 3), "requests_per_row": round(sent / args.rows, 3),
+                         "throughput_fraction_of_ideal": round(sent / seconds / ideal, 3),
+                         "client_cpu_ms_per_row": round(1000 * cpu / args.rows, 3)}
     report["journal_cost_disk_vs_ram"] = round(report["disk"]["seconds"] / report["ram"]["seconds"] - 1, 4)
-    report["apply_vs_plain_batch_throughput"] = round(
-        report["disk"]["throughput_fraction_of_ideal"] / report["plain_batch"]["throughput_fraction_of_ideal"], 3)
+    for reference in ("plain_batch", "threaded_requests"):
+        report[f"apply_vs_{reference}_throughput"] = round(
+            report["disk"]["throughput_fraction_of_ideal"] / report[reference]["throughput_fraction_of_ideal"], 3)
     print(json.dumps(report, indent=2))
     return 0
 

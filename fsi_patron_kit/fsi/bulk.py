@@ -36,6 +36,8 @@ class FsiTarget(BulkTarget):
             for record in page.records:
                 if record.get("barcode") in wanted:
                     found[record["barcode"]] = self._snapshot(record)
+            if len(found) == len(wanted):  # the rest of the list holds none of them
+                break
         return found
 
     def read_one(self, client: Any, key: str) -> Snapshot | None:

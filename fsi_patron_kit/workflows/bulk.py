@@ -27,7 +27,7 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -157,13 +157,6 @@ def target_for(client: Any) -> BulkTarget:
     raise InputError("client", f"no bulk target writes through {type(client).__name__}")
 
 
-def _target_named(vendor: str) -> BulkTarget:
-    known = targets()
-    if vendor not in known:
-        raise InputError("vendor", f"must be one of {', '.join(known)}")
-    return load(known[vendor])
-
-
 def _holds(snapshot: Snapshot, values: Mapping[str, Any]) -> bool:
     return all(snapshot.values.get(field) == norm(value) for field, value in values.items())
 
@@ -238,11 +231,12 @@ class Plan:
         Nothing is sent. A field the vendor's bulk target cannot write is refused here; so is a
         (record, field) planned twice. ``restore`` (rollbacks) skips the input rules on values.
         """
-        duplicated = self.frame.duplicated(["vendor", "record_key", "field"], keep="first")
+        duplicated = self.frame.duplicated(["vendor", "record_key", "field"], keep="first").tolist()
+        known = targets()
         refused = [{"position": position, "vendor": row["vendor"], "record_key": row["record_key"],
                     "field": field, "rule": rule}
-                   for position, row in self.frame.iterrows()
-                   for field, rule in _row_refusals(row, duplicated[position], restore)]
+                   for position, row in enumerate(self.frame.to_dict("records"))
+                   for field, rule in _row_refusals(row, known, duplicated[position], restore)]
         return pd.DataFrame(refused, columns=["position", "vendor", "record_key", "field", "rule"])
 
     def by_record(self) -> dict[tuple[str, str], dict[str, tuple[Any, Any]]]:
@@ -293,12 +287,12 @@ class Plan:
         return self.frame.copy()
 
 
-def _row_refusals(row: pd.Series, duplicated: bool, restore: bool) -> list[tuple[str, str]]:
-    """(field, rule) for each reason to refuse one plan row."""
-    known = targets()
+def _row_refusals(row: Mapping[str, Any], known: Mapping[str, str], duplicated: bool,
+                  restore: bool) -> list[tuple[str, str]]:
+    """(field, rule) for each reason to refuse one plan row; ``known``: the bulk targets by vendor."""
     if row["vendor"] not in known:
         return [("vendor", f"must be one of {', '.join(known)}")]
-    target = _target_named(row["vendor"])
+    target = load(known[row["vendor"]])
     found = []
     rule = target.key_refusal(row["record_key"])
     if rule:
@@ -531,11 +525,13 @@ class _Runner:
         images = dict(zip(records["record_key"], records["before_image"], strict=True))
         bar = tqdm(total=len(records), initial=len(records) - len(todo), desc=f"bulk {self.target.vendor}",
                    unit=" records", disable=not self.progress)
-        parts = [todo.iloc[start:start + self.chunk] for start in range(0, len(todo), self.chunk)]
+        rows = list(zip(todo["record_key"], todo["state"], strict=True))
+        parts = [rows[start:start + self.chunk] for start in range(0, len(rows), self.chunk)]
         pool = ThreadPoolExecutor(max_workers=self.workers)
-        # The next part's records are read while this part is written: reads overlap writes, and
-        # a record is still read at most one part's time before it is written.
+        # The next part's records are read while this one is handed out: reads overlap writes,
+        # and a record is still read at most about one part's time before it is written.
         reader = ThreadPoolExecutor(max_workers=1)
+        handed = _Handed(2 * self.workers, bar)
         try:
             upcoming = reader.submit(self._read_many, _pending(parts[0])) if parts else None
             for number, part in enumerate(parts):
@@ -544,11 +540,11 @@ class _Runner:
                 snapshots = upcoming.result() if upcoming else None
                 upcoming = reader.submit(self._read_many, _pending(parts[number + 1])) \
                     if number + 1 < len(parts) else None
-                jobs = [pool.submit(self._settle, key, state, images.get(key), snapshots)
-                        for key, state in zip(part["record_key"], part["state"], strict=True)]
-                for job in jobs:
-                    job.result()
-                    bar.update()
+                for start in range(0, len(part), self.workers):
+                    if self.stop.is_set():
+                        break
+                    self._hand_out(pool, part[start:start + self.workers], images, snapshots, handed)
+            handed.wait()
         except KeyboardInterrupt as interrupt:
             self.stop.set()
             self.stopped_by = interrupt
@@ -557,6 +553,27 @@ class _Runner:
             reader.shutdown(wait=True, cancel_futures=True)
             bar.close()
             self.journal.flush()
+
+    def _hand_out(self, pool: ThreadPoolExecutor, batch: list[tuple[str, str]], images: Mapping[str, Any],
+                  snapshots: dict[str, Snapshot] | None, handed: _Handed) -> None:
+        """Give a batch of records (one per worker) to the workers, once there is room.
+
+        Records read in bulk are decided here, and the intents of those to write are committed
+        with the decisions in one commit before any is sent, so the workers only send. At most
+        two batches are handed out and unfinished: a crash leaves at most that many records
+        ``sending`` for a resume to read back.
+        """
+        handed.make_room(len(batch))
+        work: list[tuple[str, str, Any, Any] | None] = []
+        for key, state in batch:
+            if state == "pending" and snapshots is not None:
+                intended = self._decide(key, snapshots.get(key), defer=True)
+                work.append((key, "sending", None, intended) if intended else None)
+            else:
+                work.append((key, state, images.get(key), None))
+        self.journal.flush()
+        for job in work:
+            handed.track(pool.submit(self._settle, *job) if job else None)
 
     def _read_many(self, keys: list[str]) -> dict[str, Snapshot] | None:
         if not keys or not self.target.can_list:
@@ -574,28 +591,20 @@ class _Runner:
         self.stop.set()
 
     def _settle(self, key: str, state: str, image: dict[str, Any] | None,
-                snapshots: dict[str, Snapshot] | None) -> None:
+                intended: tuple[dict[str, Any], dict[str, Any], Snapshot] | None) -> None:
+        """One record in a worker: send what was ``intended`` (intent committed); read back a
+        record in flight; or read the record, decide and send."""
         if self.stop.is_set():
-            return
-        planned = self.changes[key]
-        after = {f: a for f, (_, a) in planned.items()}
+            return  # an intended record stays ``sending``: a resume reads it back
         try:
-            if state in IN_FLIGHT:
-                self._verify(key, image or {}, after)
-                return
-            current = snapshots.get(key) if snapshots is not None else self.target.read_one(self.client, key)
-            if current is None:
-                self.journal.step(key, "failed", "not-found", detail="no record with this key")
-                return
-            image = {f: current.values.get(f) for f in planned}
-            if _holds(current, after):
-                self.journal.step(key, "skipped", "already", detail="already as planned", before_image=image)
-                return
-            moved = {f: {"planned": norm(b), "found": image[f]} for f, (b, _) in planned.items() if image[f] != norm(b)}
-            if moved:
-                self.journal.step(key, "conflict", "conflict", detail=_describe(moved), before_image=image)
-                return
-            self._send(key, image, after, current)
+            if intended:
+                self._transmit(key, *intended)
+            elif state in IN_FLIGHT:
+                self._verify(key, image or {}, self._after(key))
+            else:
+                intended = self._decide(key, self.target.read_one(self.client, key), defer=False)
+                if intended:
+                    self._transmit(key, *intended)
         except AuthError as exc:
             self._halt(exc)
         except LOST as exc:  # a read failed after its retries: the record stays as it was
@@ -604,8 +613,35 @@ class _Runner:
         except APIError as exc:
             self.journal.step(key, "failed", "refused", detail=exc.message if hasattr(exc, "message") else str(exc))
 
+    def _after(self, key: str) -> dict[str, Any]:
+        return {f: a for f, (_, a) in self.changes[key].items()}
+
+    def _decide(self, key: str, current: Snapshot | None, *,
+                defer: bool) -> tuple[dict[str, Any], dict[str, Any], Snapshot] | None:
+        """Journal what the record as read says: not found, already as planned, a conflict, or
+        the intent to write it, returned as ``(image, after, current)``; ``defer`` leaves the
+        commit to the caller's next flush."""
+        planned, after = self.changes[key], self._after(key)
+        if current is None:
+            self.journal.step(key, "failed", "not-found", detail="no record with this key", defer=defer)
+            return None
+        image = {f: current.values.get(f) for f in planned}
+        if _holds(current, after):
+            self.journal.step(key, "skipped", "already", detail="already as planned", before_image=image, defer=defer)
+            return None
+        moved = {f: {"planned": norm(b), "found": image[f]} for f, (b, _) in planned.items() if image[f] != norm(b)}
+        if moved:
+            self.journal.step(key, "conflict", "conflict", detail=_describe(moved), before_image=image, defer=defer)
+            return None
+        self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True, defer=defer)
+        return image, after, current
+
     def _send(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
         self.journal.step(key, "sending", "intent", before_image=image, intent=after, sent=True)
+        self._transmit(key, image, after, current)
+
+    def _transmit(self, key: str, image: dict[str, Any], after: dict[str, Any], current: Snapshot) -> None:
+        """Send a write whose intent is committed, and journal its outcome."""
         try:
             extra = {"options": self.options.get(key, {})} if self.target.row_options else {}
             answer = self.target.write(self.client, key, after, current, restore=self.restore, **extra)
@@ -660,8 +696,39 @@ class _Runner:
             self.journal.step(key, "conflict", "verified-other", detail=detail)
 
 
-def _pending(part: pd.DataFrame) -> list[str]:
-    return [key for key, state in zip(part["record_key"], part["state"], strict=True) if state == "pending"]
+class _Handed:
+    """Records handed to the workers: at most ``room`` unfinished at once; the progress bar."""
+
+    def __init__(self, room: int, bar: Any) -> None:
+        self._room = threading.Semaphore(room)
+        self._bar, self._bar_lock = bar, threading.Lock()
+        self._jobs: list[Future] = []
+
+    def make_room(self, count: int) -> None:
+        for _ in range(count):
+            self._room.acquire()
+
+    def track(self, job: Future | None) -> None:
+        """Follow a worker's job (None: a record decided without one)."""
+        if job is None:
+            self._done(None)
+        else:
+            self._jobs.append(job)
+            job.add_done_callback(self._done)
+
+    def _done(self, _job: Future | None) -> None:
+        self._room.release()
+        with self._bar_lock:
+            self._bar.update()
+
+    def wait(self) -> None:
+        """Until every job is finished; a job's unexpected error is raised here."""
+        for job in self._jobs:
+            job.result()
+
+
+def _pending(part: list[tuple[str, str]]) -> list[str]:
+    return [key for key, state in part if state == "pending"]
 
 
 def _describe(moved: Mapping[str, Mapping[str, Any]]) -> str:

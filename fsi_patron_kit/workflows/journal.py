@@ -14,10 +14,14 @@ Tables:
 * ``records``: one row per record: ``state`` (pending, sending, unknown, applied, conflict,
   failed, skipped), the before-image read at apply time, the intent, the vendor's answer
   (redacted), a detail, and how many times the write was sent;
-* ``events``: every step (intent, answer, lost, verified, conflict...) with its time.
+* ``events``: every step (intent, answer, lost, verified, conflict...) with its time and what it
+  set; a trigger carries each step into its record, so a step is one row written.
 
 An intent is committed before its request is sent; an answered write's outcome may wait for the
-next commit (a killed run leaves that record ``sending``, and a resume reads it back).
+next commit (a killed run leaves that record ``sending``, and a resume reads it back). Commits
+are grouped: a worker whose intent must be committed commits everything queued so far, its
+own and other workers' steps, in one statement, while the workers that queue meanwhile wait
+for the next one. Sixteen workers then share commits instead of queueing for one each.
 WAL mode with ``synchronous=NORMAL``: a committed step survives the process being killed.
 Values are stored as JSON; date-times as ``{"$time": iso}``.
 """
@@ -43,6 +47,7 @@ __all__ = ["Journal", "STATES", "DONE", "IN_FLIGHT", "encode", "decode", "norm"]
 STATES = ("pending", "sending", "unknown", "applied", "conflict", "failed", "skipped")
 DONE = frozenset({"applied", "conflict", "failed", "skipped"})
 IN_FLIGHT = frozenset({"sending", "unknown"})
+DEFER_LIMIT = 256  # deferred steps held before they are committed anyway
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -52,7 +57,15 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY, record_key TEXT UNIQUE, state TEXT NOT NULL, before_image TEXT,
     intent TEXT, answer TEXT, detail TEXT, sends INTEGER NOT NULL DEFAULT 0, updated TEXT);
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY, record_key TEXT, at TEXT, event TEXT, detail TEXT);
+    id INTEGER PRIMARY KEY, record_key TEXT, at TEXT, event TEXT, detail TEXT,
+    state TEXT, before_image TEXT, intent TEXT, answer TEXT, sent INTEGER NOT NULL DEFAULT 0);
+-- A step is one row of events; this trigger carries it into its record, in the same statement.
+CREATE TRIGGER IF NOT EXISTS step_record AFTER INSERT ON events BEGIN
+    UPDATE records SET state = NEW.state, updated = NEW.at, detail = NEW.detail,
+        before_image = COALESCE(NEW.before_image, before_image), intent = COALESCE(NEW.intent, intent),
+        answer = COALESCE(NEW.answer, answer), sends = sends + NEW.sent
+    WHERE record_key = NEW.record_key;
+END;
 """
 
 
@@ -74,16 +87,19 @@ def norm(value: Any) -> Any:
 
 
 def encode(value: Any) -> str:
-    value = norm(value)
-    if isinstance(value, str) and _looks_like_time(value):
-        return json.dumps({"$time": value})
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_to_json(value), ensure_ascii=False)
 
 
 def decode(text: str | None) -> Any:
-    if text is None:
-        return None
-    value = json.loads(text)
+    return None if text is None else _from_json(json.loads(text))
+
+
+def _to_json(value: Any) -> Any:
+    value = norm(value)
+    return {"$time": value} if isinstance(value, str) and _looks_like_time(value) else value
+
+
+def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"$time"}:
         return pd.Timestamp(value["$time"])
     return value
@@ -102,9 +118,14 @@ class Journal:
 
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db_lock = threading.Lock()  # one user of the connection at a time
+        self._turn = threading.Condition()  # guards the queue and the counters below
+        self._queue: list[tuple[Any, ...]] = []  # steps (rows of events) waiting for a commit
+        self._queued = 0  # steps ever queued; the n-th is committed once _committed >= n
+        self._committed = 0
+        self._committing = False
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   cached_statements=2 * _ROWS_PER_INSERT)  # an INSERT per batch size
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
         self._db.executescript(_SCHEMA)
@@ -120,7 +141,7 @@ class Journal:
             raise InputError("journal", f"{path} exists already; resume it, or give a new path")
         journal = cls(path, durable=durable)
         rows = changes[["vendor", "record_key", "field", "before", "after"]].to_dict("records")
-        with journal._lock, journal._db:
+        with journal._db_lock, journal._db:
             journal._db.execute("BEGIN")
             journal._db.executemany("INSERT INTO meta VALUES (?, ?)",
                                     [(k, json.dumps(v)) for k, v in {**meta, "created": _now()}.items()])
@@ -160,23 +181,19 @@ class Journal:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        with self._lock:
-            self._commit()
+        self.flush()
+        with self._db_lock:
             self._db.close()
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def meta(self) -> dict[str, Any]:
-        with self._lock:
-            self._commit()
-            return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+        return {k: json.loads(v) for k, v in self._read("SELECT key, value FROM meta")}
 
     def changes(self) -> pd.DataFrame:
         """The plan as journaled: vendor, record_key, field, before, after (values decoded)."""
-        with self._lock:
-            self._commit()
-            rows = self._db.execute("SELECT vendor, record_key, field, before, after FROM changes ORDER BY position")
-            found = [(v, k, f, decode(b), decode(a)) for v, k, f, b, a in rows]
+        rows = self._read("SELECT vendor, record_key, field, before, after FROM changes ORDER BY position")
+        found = [(v, k, f, decode(b), decode(a)) for v, k, f, b, a in rows]
         return pd.DataFrame(found, columns=["vendor", "record_key", "field", "before", "after"], dtype=object)
 
     def records(self, states: Iterable[str] | None = None) -> pd.DataFrame:
@@ -185,9 +202,7 @@ class Journal:
         wanted = list(states) if states is not None else None
         if wanted is not None:
             query += f" WHERE state IN ({','.join('?' * len(wanted))})"
-        with self._lock:
-            self._commit()
-            rows = self._db.execute(query + " ORDER BY seq", wanted or []).fetchall()
+        rows = self._read(query + " ORDER BY seq", wanted or [])
         frame = pd.DataFrame(rows, columns=["record_key", "state", "before_image", "intent", "answer", "detail",
                                             "sends", "updated"])
         for column in ("before_image", "intent", "answer"):
@@ -195,24 +210,17 @@ class Journal:
         return frame
 
     def events(self) -> pd.DataFrame:
-        with self._lock:
-            self._commit()
-            rows = self._db.execute("SELECT record_key, at, event, detail FROM events ORDER BY id").fetchall()
+        rows = self._read("SELECT record_key, at, event, detail FROM events ORDER BY id")
         return pd.DataFrame(rows, columns=["record_key", "at", "event", "detail"])
 
     def sends(self, key: str) -> int:
         """How many times the write of ``key`` was sent."""
-        with self._lock:
-            self._commit()
-            return int(self._db.execute("SELECT sends FROM records WHERE record_key = ?", (key,)).fetchone()[0])
+        return int(self._read("SELECT sends FROM records WHERE record_key = ?", (key,))[0][0])
 
     def totals(self) -> dict[str, int]:
         """Planned rows (record × field) by their record's state; ``planned`` is the sum."""
-        with self._lock:
-            self._commit()
-            rows = self._db.execute(
-                "SELECT r.state, COUNT(*) FROM changes c JOIN records r ON r.record_key = c.record_key "
-                "GROUP BY r.state").fetchall()
+        rows = self._read("SELECT r.state, COUNT(*) FROM changes c JOIN records r ON r.record_key = c.record_key "
+                          "GROUP BY r.state")
         counts = dict.fromkeys(STATES, 0) | dict(rows)
         counts["planned"] = sum(counts[s] for s in STATES)
         return counts
@@ -226,42 +234,82 @@ class Journal:
         dies first, the record is still ``sending`` and a resume reads it back, so deferring an
         outcome never loses it; an intent is never deferred.
         """
-        sets = ["state = ?", "updated = ?", "detail = ?"]
-        values: list[Any] = [state, _now(), detail]
-        for column, value in (("before_image", before_image), ("intent", intent), ("answer", answer)):
-            if value is not None:
-                sets.append(f"{column} = ?")
-                values.append(_encode_map(value))
-        if sent:
-            sets.append("sends = sends + 1")
-        statements = [(f"UPDATE records SET {', '.join(sets)} WHERE record_key = ?", (*values, key)),
-                      ("INSERT INTO events (record_key, at, event, detail) VALUES (?, ?, ?, ?)",
-                       (key, _now(), event, detail))]
-        with self._lock:
-            self._deferred += statements
-            if not defer or len(self._deferred) >= 256:
-                self._commit()
+        images = [None if value is None else _encode_map(value) for value in (before_image, intent, answer)]
+        self._write([(key, _now(), event, detail, state, *images, int(sent))], wait=not defer)
 
     def flush(self) -> None:
         """Commit the deferred steps."""
-        with self._lock:
-            self._commit()
+        self._write([], wait=True)
 
-    def _commit(self) -> None:
-        if not self._deferred:
+    def _write(self, steps: list[tuple[Any, ...]], *, wait: bool) -> None:
+        """Queue ``steps`` (rows of ``events``); if ``wait``, return once they are committed.
+
+        Group commit: the first waiting worker commits the whole queue, its steps and other
+        workers', as one statement; workers that queue meanwhile wait for its turn to end, and
+        the first of them commits the next queue. One statement, because each statement makes
+        the committing thread wait for the interpreter's lock again when SQLite returns.
+        """
+        with self._turn:
+            self._queue += steps
+            self._queued += len(steps)
+            mine = self._queued
+            if not wait and len(self._queue) < DEFER_LIMIT:
+                return
+            while self._committed < mine:
+                if self._committing:
+                    self._turn.wait()
+                    continue
+                batch, upto = self._queue, self._queued
+                self._queue, self._committing = [], True
+                self._turn.release()
+                try:
+                    with self._db_lock:
+                        self._insert(batch)
+                except BaseException:
+                    self._turn.acquire()
+                    self._queue[:0] = batch  # none of it was committed: the next turn tries again
+                    self._committing = False
+                    self._turn.notify_all()
+                    raise
+                self._turn.acquire()
+                self._committed, self._committing = upto, False
+                self._turn.notify_all()
+
+    def _insert(self, batch: list[tuple[Any, ...]]) -> None:
+        """Commit ``batch``: one multi-row INSERT (its own transaction), or several in one."""
+        statements = [batch[start:start + _ROWS_PER_INSERT] for start in range(0, len(batch), _ROWS_PER_INSERT)]
+        if not statements:
+            return
+        if len(statements) == 1:
+            self._db.execute(*_insert_statement(statements[0]))
             return
         with self._db:
             self._db.execute("BEGIN")
-            for statement, parameters in self._deferred:
-                self._db.execute(statement, parameters)
-        self._deferred.clear()
+            for rows in statements:
+                self._db.execute(*_insert_statement(rows))
+
+    def _read(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of ``query``, after every queued step is committed."""
+        self.flush()
+        with self._db_lock:
+            return self._db.execute(query, tuple(parameters)).fetchall()
+
+
+_STEP_COLUMNS = "record_key, at, event, detail, state, before_image, intent, answer, sent"
+_ROWS_PER_INSERT = 100  # 900 parameters: under SQLite's oldest limit of 999 a statement
+
+
+def _insert_statement(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+    return (f"INSERT INTO events ({_STEP_COLUMNS}) VALUES {', '.join([marks] * len(rows))}",
+            [value for row in rows for value in row])
 
 
 def _encode_map(value: Mapping[str, Any]) -> str:
-    return json.dumps({k: json.loads(encode(v)) for k, v in value.items()}, ensure_ascii=False)
+    return json.dumps({k: _to_json(v) for k, v in value.items()}, ensure_ascii=False)
 
 
 def _decode_map(text: Any) -> dict[str, Any] | None:
     if not isinstance(text, str):
         return None
-    return {k: decode(json.dumps(v)) for k, v in json.loads(text).items()}
+    return {k: _from_json(v) for k, v in json.loads(text).items()}
