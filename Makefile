@@ -43,7 +43,7 @@ bench: $(VENV)/.installed-dev
 # Mutation testing of the modules that guard secrets, retries, answers and frames (slow: not part
 # of `make test`). One module at a time on two workers; the score table is printed at the end.
 MUTATED := fsi_patron_kit._redact fsi_patron_kit._frames fsi_patron_kit.fsi._wire fsi_patron_kit.folio._wire fsi_patron_kit._http \
-	fsi_patron_kit.polaris.conversation
+	fsi_patron_kit.polaris.conversation fsi_patron_kit.workflows.journal
 
 mutation: $(VENV)/.installed-dev
 	rm -rf mutants && mkdir -p build

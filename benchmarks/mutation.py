@@ -35,6 +35,7 @@ MODULES = {
     "fsi_patron_kit.fsi._wire": ("fsi_patron_kit/fsi/_wire.py", True),
     "fsi_patron_kit.folio._wire": ("fsi_patron_kit/folio/_wire.py", True),
     "fsi_patron_kit.polaris.conversation": ("fsi_patron_kit/polaris/conversation.py", False),
+    "fsi_patron_kit.workflows.journal": ("fsi_patron_kit/workflows/journal.py", False),
 }
 # mutmut's exit codes (as in mutmut.stats): 1 and 3 mean a test failed, 0 that all passed.
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout",

@@ -260,14 +260,20 @@ def _canned_auth(canned) -> tuple[FolioAuth, Transport]:
     return auth, Transport(canned.url, vendor="folio", auth=auth, retry=FAST_RETRY)
 
 
-def test_a_session_without_a_refresh_token_logs_in_again(canned):
-    canned.queue(_login_answer(folioAccessToken="access-000001"), _login_answer(folioAccessToken="access-000002"))
+def _refused_renewal(canned, *answers: Response) -> tuple[tuple[str, str, str], FolioAuth, Transport]:
+    """Log in with the first answer, renew with what follows: the refusal's message, vendor and action."""
+    canned.queue(*answers)
     auth, transport = _canned_auth(canned)
     auth.login(transport)
     with pytest.raises(AuthError) as caught:
         auth.renew(transport)
-    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
-        "no refresh token; log in again", "folio", "refresh")
+    return (caught.value.message, caught.value.vendor, caught.value.action), auth, transport
+
+
+def test_a_session_without_a_refresh_token_logs_in_again(canned):
+    refusal, auth, transport = _refused_renewal(canned, _login_answer(folioAccessToken="access-000001"),
+                                                _login_answer(folioAccessToken="access-000002"))
+    assert refusal == ("no refresh token; log in again", "folio", "refresh")
     assert auth.ensure(transport).access == "access-000002"  # expired, and no refresh token: a new login
     assert [path for _, path, _, _ in canned.seen] == ["/authn/login-with-expiry"] * 2
 
@@ -286,14 +292,10 @@ def test_a_refresh_that_sets_no_new_refresh_token_keeps_the_one_it_had(canned):
 
 
 def test_a_refresh_answer_without_an_access_cookie_is_an_auth_error(canned):
-    canned.queue(_login_answer(folioAccessToken="access-000001", folioRefreshToken="refresh-000001"),
-                 _login_answer(folioRefreshToken="refresh-000002"))
-    auth, transport = _canned_auth(canned)
-    auth.login(transport)
-    with pytest.raises(AuthError) as caught:
-        auth.renew(transport)
-    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
-        "refresh answered without a folioAccessToken cookie", "folio", "refresh")
+    refusal, _, _ = _refused_renewal(
+        canned, _login_answer(folioAccessToken="access-000001", folioRefreshToken="refresh-000001"),
+        _login_answer(folioRefreshToken="refresh-000002"))
+    assert refusal == ("refresh answered without a folioAccessToken cookie", "folio", "refresh")
 
 
 @pytest.mark.parametrize("body", ["", "{}", "[]"], ids=["empty", "no expiry", "not an object"])

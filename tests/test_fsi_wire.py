@@ -363,3 +363,11 @@ def test_the_token_rides_in_the_body_whatever_the_call_carried(json_body, data, 
     assert {"json": applied.json, "data": applied.data} == expected
     unauthenticated = auth.apply(call, None)
     assert "token" not in (unauthenticated.data or {}) and (unauthenticated.json or {}).get("token") is None
+
+
+def test_an_expire_given_as_a_lifetime_counts_from_the_sessions_clock(canned):
+    canned.queue(_json({"d": "c0de-1234"}), _json({"d": json.dumps({"token": "tok-1234567", "expire": 1200})}))
+    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding,
+                   clock=lambda: 1_700_000_000.0)
+    auth.login(Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1)))
+    assert auth.session.expires_at == datetime.fromtimestamp(1_700_001_200, timezone.utc)
