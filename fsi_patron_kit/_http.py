@@ -316,6 +316,10 @@ class Transport:
         # otherwise scan the environment on every call, the largest cost of a small call.
         settings = self.session.merge_environment_settings(self.base_url, {}, None, verify, None)
         self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
+        # With those resolved, the environment has nothing more to give but ~/.netrc, whose
+        # password requests would send as Basic auth on every call: a credential the auth hook
+        # never chose.
+        self.session.trust_env = False
 
     def __repr__(self) -> str:
         # Also shown for a transport whose constructor failed, as a traceback's ``self``.
