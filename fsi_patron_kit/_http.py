@@ -316,6 +316,10 @@ class Transport:
         # otherwise scan the environment on every call, the largest cost of a small call.
         settings = self.session.merge_environment_settings(self.base_url, {}, None, verify, None)
         self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"]}
+        # With those resolved, the environment has nothing more to give but ~/.netrc, whose
+        # password requests would send as Basic auth on every call: a credential the auth hook
+        # never chose.
+        self.session.trust_env = False
 
     def __repr__(self) -> str:
         # Also shown for a transport whose constructor failed, as a traceback's ``self``.
@@ -365,6 +369,8 @@ class Transport:
             except requests.ConnectTimeout as exc:
                 failure = self._transport_error(call, exc) if last_try else None
                 retry = not last_try
+            except requests.exceptions.InvalidHeader as exc:  # nothing was sent; sending again won't mend it
+                failure, retry = self._transport_error(call, exc), False
             except requests.RequestException as exc:
                 failure = self._transport_error(call, exc) if last_try or not call.idempotent else None
                 retry = failure is None
@@ -518,7 +524,9 @@ class Transport:
 
     def _transport_error(self, call: Call, exc: requests.RequestException) -> TransportError:
         url = redact_url(self.url_for(call.path))
-        reason = redact_text(str(exc))
+        # requests quotes the offending header value, which is often a token the server sent
+        reason = "a header value holds a character HTTP forbids (a line break or a leading space)" \
+            if isinstance(exc, requests.exceptions.InvalidHeader) else redact_text(str(exc))
         return TransportError(
             f"{self.vendor} {call.action or call.method} {url} failed: {type(exc).__name__}: {reason}",
             method=call.method,

@@ -44,6 +44,7 @@ class FakeEmulator:
         self.planted: dict[str, int] = {}
         self.patrons = [{"id": f"P{n:04d}", "name": f"Patron {n}"} for n in range(size or 10)]
         self.tokens: dict[str, float] = {}
+        self.token_tail = ""  # appended to every token handed out (a server's malformed token)
         self.echoes: list[Any] = []
         self._lock = threading.Lock()
         self._server: EmulatorServer | None = None
@@ -93,7 +94,7 @@ class FakeEmulator:
         self.counters.action("login")
         if (request.get_json(silent=True) or {}).get("passphrase") != PASSPHRASE:
             return _json({"error": "wrong passphrase"}, 401)
-        token = secrets.token_hex(16)
+        token = secrets.token_hex(16) + self.token_tail
         with self._lock:
             self.tokens[token] = time.time() + self.knobs.token_lifetime
         return _json({"token": token, "expires_in": self.knobs.token_lifetime})

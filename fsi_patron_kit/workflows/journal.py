@@ -228,11 +228,12 @@ class Journal:
     # -- writing -------------------------------------------------------------------------------
     def step(self, key: str, state: str, event: str, *, detail: str | None = None, before_image: Any = None,
              intent: Any = None, answer: Any = None, sent: bool = False, defer: bool = False) -> None:
-        """Move ``key`` to ``state`` and log ``event``, in one committed transaction.
+        """Move ``key`` to ``state`` and log ``event``; committed when this returns, unless ``defer``.
 
-        ``defer`` (for an answered write) lets the step wait for the next commit: if the process
-        dies first, the record is still ``sending`` and a resume reads it back, so deferring an
-        outcome never loses it; an intent is never deferred.
+        ``defer`` lets the step wait for the next commit (a step that does not defer, or
+        :meth:`flush`). An answered write's outcome may wait: if the process dies first, the
+        record is still ``sending`` and a resume reads it back, so deferring never loses it. An
+        intent may wait only for a flush its caller makes before the request is sent.
         """
         images = [None if value is None else _encode_map(value) for value in (before_image, intent, answer)]
         self._write([(key, _now(), event, detail, state, *images, int(sent))], wait=not defer)
