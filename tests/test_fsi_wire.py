@@ -308,26 +308,26 @@ def test_the_sessions_own_clock_decides_when_its_token_is_renewed(emulator):
     assert (auth.logins, auth.renewals) == (1, 1)
 
 
-def test_a_getcode_answer_without_a_code_is_an_api_error(canned):
-    canned.queue(_json({"d": ""}))
+def _login_fails_with_an_api_error(canned, *answers) -> APIError:
+    """Log in against ``answers`` (one attempt each) and return the APIError it must end in."""
+    canned.queue(*answers)
     auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
     transport = Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1))
     with pytest.raises(APIError) as caught:
         auth.login(transport)
     assert type(caught.value) is APIError
-    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
-        "getcode answered without a code", "fsi", "getcode")
+    return caught.value
+
+
+def test_a_getcode_answer_without_a_code_is_an_api_error(canned):
+    error = _login_fails_with_an_api_error(canned, _json({"d": ""}))
+    assert (error.message, error.vendor, error.action) == ("getcode answered without a code", "fsi", "getcode")
 
 
 def test_a_gettoken_answer_without_a_token_is_an_api_error(canned):
-    canned.queue(_json({"d": "c0de-1234"}), _json({"d": json.dumps({"renewtoken": "r-123456"})}))
-    auth = FsiAuth(Secret("key-0123456"), Secret("secret-0123456"), encoding=_json_encoding)
-    transport = Transport(canned.url, vendor="fsi", auth=auth, retry=RetryPolicy(attempts=1))
-    with pytest.raises(APIError) as caught:
-        auth.login(transport)
-    assert type(caught.value) is APIError
-    assert (caught.value.message, caught.value.vendor, caught.value.action) == (
-        "gettoken answered without a token", "fsi", "gettoken")
+    error = _login_fails_with_an_api_error(canned, _json({"d": "c0de-1234"}),
+                                           _json({"d": json.dumps({"renewtoken": "r-123456"})}))
+    assert (error.message, error.vendor, error.action) == ("gettoken answered without a token", "fsi", "gettoken")
     sent = [json.loads(body) for _, _, _, body in canned.seen]
     assert sent == [{"action": "getcode", "apikey": "key-0123456"},
                     {"action": "gettoken", "code": "c0de-1234", "apisecret": "secret-0123456"}]
